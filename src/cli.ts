@@ -1,0 +1,56 @@
+/**
+ * The command line: parses, validates and dispatches. No server or measurement logic lives here; the
+ * commands lazy-import their implementation. Exit codes: 0 success, 1 a failed check or run, 2 a usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { makeServeCommand } from './commands/serve.js';
+import { ExpectedError, UsageError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+function makeProgram(): Command {
+  const program = new Command('cluster-demo')
+    .description('See Node.js cluster load balancing: serve a clustered app, probe which workers answer, compare single vs cluster.')
+    .version(pkg.version)
+    .exitOverride()
+    .showHelpAfterError('(run "cluster-demo --help" for usage)')
+    .addCommand(makeServeCommand())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ npx cluster-demo serve                         # the seed's clustered server, done right
+  $ npx cluster-demo probe --concurrency 50        # every worker takes traffic over new connections
+  $ npx cluster-demo probe --keep-alive --connections 1   # the browser's view: one PID
+  $ npx cluster-demo compare --single-vs-cluster   # when does the cluster pay off?`,
+    );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await makeProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and --version end through here too, with exit code 0; commander already printed its line.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      console.error(`error: ${err.message}`);
+      console.error(`(run "cluster-demo${err.command ? ` ${err.command}` : ''} --help" for usage)`);
+      return 2;
+    }
+    if (err instanceof ExpectedError) {
+      console.error(`error: ${err.message}`);
+      return 1;
+    }
+    // A bug, not a user's mistake: show the stack.
+    console.error(err);
+    return 1;
+  }
+}
+
+const code = await main(process.argv);
+process.exitCode = code;

@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import os from 'node:os';
+import { parseChoice, parsePort, parsePositiveInt, parseSeconds, parseWorkers } from '../options.js';
+import type { SchedulingPolicy } from '../server/primary.js';
+import { newCommand } from './common.js';
+
+export function makeServeCommand(): Command {
+  return newCommand('serve')
+    .description('run the clustered server: one worker per CPU, respawned when they die')
+    .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 3000)
+    .option('-H, --host <host>', 'address to bind; 0.0.0.0 exposes it to the network', '127.0.0.1')
+    .option('-w, --workers <n|max>', 'number of workers', parseWorkers, os.availableParallelism())
+    .option('--sched <policy>', 'scheduling policy: rr (round-robin by the primary) or none (the OS)', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--max-n <n>', 'largest n /api/:n computes; larger values are clamped', parsePositiveInt, 5_000_000_000)
+    .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
+    .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
+    .addHelpText(
+      'after',
+      `
+Signals:
+  SIGINT / SIGTERM   graceful stop: in-flight requests finish, then exit 0 (a second one forces)
+  SIGHUP             rolling restart, one worker at a time, no dropped requests
+
+Examples:
+  $ cluster-demo serve
+  $ cluster-demo serve --port 8080 --workers 4
+  $ cluster-demo serve --host 0.0.0.0 --sched none
+  $ curl http://127.0.0.1:3000/pid`,
+    )
+    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number }) => {
+      const { runServe } = await import('../serve.js');
+      process.exitCode = await runServe({
+        port: opts.port,
+        host: opts.host,
+        workers: opts.workers,
+        sched: opts.sched,
+        maxN: opts.maxN,
+        graceSeconds: opts.grace,
+        headersTimeoutSeconds: opts.headersTimeout,
+      });
+    });
+}

@@ -1,0 +1,47 @@
+import type { ClusterEvent } from '../server/primary.js';
+
+const POLICY_NOTE = {
+  rr: 'rr (round-robin: the primary accepts each connection and hands it to the next worker)',
+  none: 'none (the OS decides: every worker accepts on the shared socket)',
+} as const;
+
+/**
+ * The start-up and lifecycle log of `serve`, in the seed's words, as a pure function of one event. The
+ * `listening on …` line appears once, when every worker listens: it is the readiness signal scripts wait for.
+ */
+export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): string[] {
+  switch (event.type) {
+    case 'primary-started':
+      return [`Number of CPUs is ${event.cpus}`, `Primary ${event.pid} is running`, `Scheduling policy: ${POLICY_NOTE[event.policy]}`, `Forking ${event.workers} worker${event.workers === 1 ? '' : 's'}`];
+    case 'worker-started':
+      return [event.replacing ? `Worker ${event.pid} started (replacing ${event.replacing})` : `Worker ${event.pid} started`];
+    case 'worker-listening':
+      return [];
+    case 'ready':
+      return [`listening on ${event.listenUrl}`];
+    case 'worker-died':
+      return [`Worker ${event.pid} died (${event.signal ?? `exit code ${event.code}`})`];
+    case 'worker-start-failed':
+      return [`Worker ${event.pid} failed to start: ${event.message}`];
+    case 'worker-respawning':
+      return [event.delayMs > 0 ? `Forking a replacement in ${formatDelay(event.delayMs)} (backoff: it died soon after starting)` : `Forking a replacement`];
+    case 'worker-exited':
+      return [`Worker ${event.pid} exited${event.code ? ` (exit code ${event.code})` : ''}`];
+    case 'worker-killed':
+      if (event.reason === 'grace') return [`Worker ${event.pid} still busy after the grace period — killed`];
+      if (event.reason === 'forced') return [`Worker ${event.pid} killed (forced)`];
+      return [`Worker ${event.pid} killed (chaos)`];
+    case 'reload-started':
+      return [`Rolling restart: replacing ${event.pids.length} worker${event.pids.length === 1 ? '' : 's'} one at a time`];
+    case 'reload-finished':
+      return [`Rolling restart done: ${event.replaced.map((r) => `${r.oldPid} → ${r.newPid}`).join(', ') || 'nothing to replace'}`];
+    case 'shutdown-started':
+      return [`Shutting down: finishing in-flight requests${graceSeconds !== undefined ? ` (up to ${graceSeconds} s; Ctrl-C again to force)` : ''}`];
+    case 'stopped':
+      return [event.exitCode === 0 ? 'Stopped' : 'Stopped (some workers had to be killed)'];
+  }
+}
+
+function formatDelay(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${ms} ms`;
+}

@@ -1,0 +1,63 @@
+/**
+ * Entry point of a cluster worker (the primary forks this file). It serves the demo routes on the address the
+ * primary passed in its environment and reports to the primary through the typed messages in messages.ts.
+ */
+import cluster from 'node:cluster';
+import { createDemoServer, currentIdentity } from './handler.js';
+import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
+
+function send(message: WorkerToPrimary, then?: () => void): void {
+  if (process.send && process.connected) process.send(message, undefined, {}, () => then?.());
+  else then?.();
+}
+
+const rawConfig = process.env[WORKER_CONFIG_ENV];
+if (!cluster.isWorker || !cluster.worker || rawConfig === undefined) {
+  console.error('cluster-demo: worker.js is started by the cluster primary (use `cluster-demo serve`)');
+  process.exit(2);
+}
+
+const config = JSON.parse(rawConfig) as WorkerConfig;
+let shuttingDown = false;
+
+const server = createDemoServer({
+  identity: currentIdentity(cluster.worker.id, config.primaryPid),
+  maxN: config.maxN,
+  isShuttingDown: () => shuttingDown,
+  headersTimeoutMs: config.headersTimeoutMs,
+  requestTimeoutMs: config.requestTimeoutMs,
+  keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+});
+
+let listening = false;
+server.on('error', (err: NodeJS.ErrnoException) => {
+  if (!listening) {
+    // The primary turns this into one clear line; exiting after the message is delivered avoids a race.
+    send({ type: 'listen-failed', pid: process.pid, code: err.code ?? 'UNKNOWN', message: err.message }, () => process.exit(1));
+    return;
+  }
+  console.error(`worker ${process.pid}: server error: ${err.message}`);
+});
+
+server.listen(config.port, config.host, () => {
+  listening = true;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  send({ type: 'listening', pid: process.pid, host: config.host, port });
+});
+
+process.on('message', (message: unknown) => {
+  if (!isPrimaryMessage(message) || shuttingDown) return;
+  shuttingDown = true;
+  // Stop accepting; the callback runs once every connection has ended, i.e. in-flight requests finished.
+  server.close(() => process.exit(0));
+  // Idle keep-alive sockets would otherwise hold the close open until their keep-alive timeout.
+  server.closeIdleConnections();
+  // Requests that finish from now on answer with `connection: close`; close their sockets once idle.
+  server.on('request', (_req, res) => res.on('finish', () => setImmediate(() => server.closeIdleConnections())));
+});
+
+// Ctrl-C and a terminal hang-up reach the whole process group. The primary coordinates shutdown and reload,
+// so the workers leave those signals to it (they still exit if the primary goes away: IPC disconnect).
+process.on('SIGINT', () => {});
+process.on('SIGHUP', () => {});
