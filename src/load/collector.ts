@@ -1,0 +1,75 @@
+import { newLatencyHistogram, recordMs, type LatencyHistogram } from '../stats/latency.js';
+
+/** What one logical request ended with (after any retries). */
+export interface RequestOutcome {
+  /** performance.now() when the first attempt started. */
+  startedAt: number;
+  latencyMs: number;
+  status?: number;
+  pid?: number;
+  host?: string;
+  primaryPid?: number;
+  /** Why it failed: an errno such as ECONNRESET, `timeout`, `HTTP 503`, … */
+  error?: string;
+}
+
+export interface WorkerTally {
+  pid: number | null;
+  host: string | null;
+  primaryPid: number | null;
+  requests: number;
+  latency: LatencyHistogram;
+}
+
+/** A failed request, kept (up to a bound) so `--chaos` can attribute it to the worker that died. */
+export interface FailureRecord {
+  startedAt: number;
+  failedAt: number;
+  cause: string;
+}
+
+const MAX_FAILURE_RECORDS = 10_000;
+
+/**
+ * Accumulates outcomes in constant memory: counters, a latency histogram per worker and overall, and at most
+ * MAX_FAILURE_RECORDS failure records. No per-request arrays.
+ */
+export class LoadCollector {
+  readonly latency = newLatencyHistogram();
+  readonly workers = new Map<string, WorkerTally>();
+  readonly statusCodes = new Map<number, number>();
+  readonly errors = new Map<string, number>();
+  readonly failures: FailureRecord[] = [];
+  completed = 0;
+  ok = 0;
+  failed = 0;
+  retries = 0;
+  portBackoffs = 0;
+
+  record(outcome: RequestOutcome): void {
+    this.completed++;
+    if (outcome.status !== undefined) this.statusCodes.set(outcome.status, (this.statusCodes.get(outcome.status) ?? 0) + 1);
+    const cause = outcome.error ?? (outcome.status !== undefined && (outcome.status < 200 || outcome.status >= 400) ? `HTTP ${outcome.status}` : undefined);
+    if (cause === undefined) this.ok++;
+    else {
+      this.failed++;
+      this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
+      if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ startedAt: outcome.startedAt, failedAt: outcome.startedAt + outcome.latencyMs, cause });
+    }
+    recordMs(this.latency, outcome.latencyMs);
+    if (outcome.status === undefined) return; // no response, so no worker to credit
+    const key = outcome.pid === undefined ? 'unknown' : `${outcome.host ?? ''}|${outcome.primaryPid ?? ''}|${outcome.pid}`;
+    let tally = this.workers.get(key);
+    if (tally === undefined) {
+      tally = { pid: outcome.pid ?? null, host: outcome.host ?? null, primaryPid: outcome.primaryPid ?? null, requests: 0, latency: newLatencyHistogram() };
+      this.workers.set(key, tally);
+    }
+    tally.requests++;
+    recordMs(tally.latency, outcome.latencyMs);
+  }
+
+  /** Requests per worker PID so far, for the live view. */
+  countsByPid(): Array<{ pid: number | null; requests: number }> {
+    return [...this.workers.values()].map((w) => ({ pid: w.pid, requests: w.requests }));
+  }
+}

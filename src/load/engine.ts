@@ -1,0 +1,326 @@
+/**
+ * The load engine. Two ways to send requests, chosen per run:
+ *
+ * - close (default): every request on a new TCP connection, `connection: close`. This is what shows the
+ *   cluster's balancing, because the cluster hands out *connections*. It is written directly on net.Socket
+ *   with the minimal parser in response-parser.ts: per-request cost decides whether the generator or the
+ *   server is the bottleneck (bench/ measures it against ab and hey), and it lets the *server* close first,
+ *   so TIME_WAIT lands on the server's side and the client's ephemeral port is free again at once.
+ * - keep-alive: an undici Pool with at most `connections` sockets, reused like a browser reuses its one
+ *   connection, which pins every request to the worker that accepted that connection.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Pool as UndiciPool } from 'undici';
+import { LoadCollector, type RequestOutcome } from './collector.js';
+import { pidFromBody, ResponseParser, type ParsedResponse } from './response-parser.js';
+import { loadRawTcp, rawExchange, type RawConnection } from './raw-tcp.js';
+import { lookup } from 'node:dns/promises';
+
+export interface LoadOptions {
+  /** Base URL of the server (http only). */
+  target: URL;
+  path: string;
+  concurrency: number;
+  /** Stop after this many requests … */
+  requests?: number;
+  /** … or after this long (ms); whichever is given. */
+  durationMs?: number;
+  keepAlive: boolean;
+  /** Keep-alive only: the pool's socket cap (default: concurrency). */
+  connections?: number;
+  timeoutMs: number;
+  /** Connection errors (reset, refused) retried on a new connection, per request. */
+  retries: number;
+  /** Close mode only: libuv handles directly (default where available) or net.Socket. */
+  transport?: Transport;
+  /** Aborting stops issuing new requests; in-flight ones finish. */
+  signal?: AbortSignal;
+}
+
+export interface LoadProgress {
+  path: string;
+  completed: number;
+  total?: number;
+  elapsedMs: number;
+  durationMs?: number;
+  ok: number;
+  failed: number;
+  perPid: Array<{ pid: number | null; requests: number }>;
+}
+
+export interface LoadObserver {
+  onProgress?(progress: LoadProgress): void;
+  /** One-line notices worth showing once (e.g. ephemeral port exhaustion). */
+  onNotice?(line: string): void;
+}
+
+export interface LoadRecording {
+  options: LoadOptions;
+  collector: LoadCollector;
+  /** performance.now() at start and end. */
+  startedAt: number;
+  endedAt: number;
+  /** Date.now() at start, for lining up with cluster events. */
+  wallStartedAt: number;
+}
+
+/** Connection errors worth a retry: the request never reached a handler (or the handler's process died). */
+const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'closed before response']);
+const PORT_EXHAUSTED = 'EADDRNOTAVAIL';
+const PROGRESS_INTERVAL_MS = 200;
+
+type Done = (outcome: Omit<RequestOutcome, 'startedAt' | 'latencyMs'>) => void;
+type Send = (done: Done) => void;
+
+function errorCode(err: unknown): string {
+  const e = err as { code?: string; cause?: { code?: string }; message?: string };
+  const code = e.code ?? e.cause?.code;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (code === 'UND_ERR_SOCKET') return 'closed before response';
+  return code ?? e.message ?? 'unknown error';
+}
+
+/** One read buffer shared by every socket: responses are parsed synchronously inside the read callback. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+export type Transport = 'raw' | 'net';
+
+interface CloseTarget {
+  ip: string;
+  ipv6: boolean;
+  port: number;
+  request: Buffer;
+}
+
+async function resolveCloseTarget(options: LoadOptions): Promise<CloseTarget> {
+  const hostname = options.target.hostname.replace(/^\[|\]$/g, '');
+  // Resolved once, not per request: a name lookup per connection would cost more than the request.
+  const { address, family } = await lookup(hostname);
+  return {
+    ip: address,
+    ipv6: family === 6,
+    port: Number(options.target.port || 80),
+    request: Buffer.from(`GET ${options.path} HTTP/1.1\r\nHost: ${options.target.host}\r\nUser-Agent: cluster-demo\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'latin1'),
+  };
+}
+
+function newPending(timeoutMs: number, inFlight: Set<PendingRequest>, done: Done, abort: () => void): PendingRequest {
+  const pending: PendingRequest = {
+    deadline: performance.now() + timeoutMs,
+    finished: false,
+    finish(outcome) {
+      if (pending.finished) return;
+      pending.finished = true;
+      inFlight.delete(pending);
+      done(outcome);
+    },
+    abort() {
+      pending.finish({ error: 'timeout' });
+      abort();
+    },
+  };
+  inFlight.add(pending);
+  return pending;
+}
+
+function toOutcome(parsed: ParsedResponse): Omit<RequestOutcome, 'startedAt' | 'latencyMs'> {
+  return { status: parsed.status, pid: parsed.pid, host: parsed.host, primaryPid: parsed.primaryPid };
+}
+
+/** Feeds one read to the parser; finishes the request when the response is complete or malformed. */
+function feed(parser: ResponseParser, pending: PendingRequest, data: Buffer): boolean {
+  try {
+    // The data buffer is reused by the next read; the parser copies what it must keep.
+    const parsed = parser.push(data, true);
+    // Complete. The connection is left for the server to close (it was asked to): whoever closes first keeps
+    // the TIME_WAIT, and it must not be us, or every request would hold one of ~28k local ports for 60 s.
+    if (parsed) pending.finish(toOutcome(parsed));
+    return true;
+  } catch (err) {
+    pending.finish({ error: `malformed response: ${(err as Error).message}` });
+    return false;
+  }
+}
+
+function makeRawSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>): Send {
+  const bindings = loadRawTcp()!;
+  return (done) => {
+    const parser = new ResponseParser();
+    let connection: RawConnection | undefined;
+    const pending = newPending(timeoutMs, inFlight, done, () => connection?.close());
+    connection = rawExchange(bindings, target.ip, target.ipv6, target.port, target.request, {
+      onData: (data) => {
+        if (!pending.finished && !feed(parser, pending, data)) connection?.close();
+      },
+      onEnd: (error) => {
+        if (pending.finished) return;
+        if (error !== undefined) return pending.finish({ error });
+        const parsed = parser.end();
+        pending.finish(parsed ? toOutcome(parsed) : { error: 'closed before response' });
+      },
+    });
+  };
+}
+
+function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>): Send {
+  return (done) => {
+    const parser = new ResponseParser();
+    const pending = newPending(timeoutMs, inFlight, done, () => socket.destroy());
+    const socket = net.connect({
+      port: target.port,
+      host: target.ip,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (bytes: number, buffer: Uint8Array) => {
+          if (pending.finished) return true;
+          if (feed(parser, pending, Buffer.from(buffer.buffer, buffer.byteOffset, bytes))) return true;
+          socket.destroy();
+          return false;
+        },
+      },
+    });
+    socket.on('connect', () => socket.write(target.request));
+    socket.on('end', () => {
+      // The server closed its side: close ours at once (no half-close round trip).
+      socket.destroy();
+      if (pending.finished) return;
+      const parsed = parser.end();
+      pending.finish(parsed ? toOutcome(parsed) : { error: 'closed before response' });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => pending.finish({ error: err.code ?? err.message }));
+    socket.on('close', () => pending.finish({ error: 'closed before response' }));
+  };
+}
+
+interface PendingRequest {
+  deadline: number;
+  finished: boolean;
+  finish(outcome: Omit<RequestOutcome, 'startedAt' | 'latencyMs'>): void;
+  abort(): void;
+}
+
+/** One timer for all in-flight requests instead of one per request: a sweep every 50 ms. */
+function startTimeoutSweep(inFlight: Set<PendingRequest>): NodeJS.Timeout {
+  return setInterval(() => {
+    const now = performance.now();
+    for (const pending of inFlight) if (pending.deadline <= now) pending.abort();
+  }, 50);
+}
+
+async function makeKeepAliveSender(options: LoadOptions): Promise<{ send: Send; close: () => Promise<void> }> {
+  // Loaded only for keep-alive runs: the close-mode engine does not need undici's weight in memory.
+  const { Pool } = await import('undici');
+  const pool: UndiciPool = new Pool(options.target.origin, {
+    connections: options.connections ?? options.concurrency,
+    pipelining: 1,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connectTimeout: options.timeoutMs,
+  });
+  const send: Send = (done) => {
+    pool
+      .request({ path: options.path, method: 'GET', headers: { 'user-agent': 'cluster-demo' } })
+      .then(async (response) => {
+        const header = (name: string) => {
+          const value = response.headers[name];
+          return Array.isArray(value) ? value[0] : value;
+        };
+        const pidHeader = header('x-worker-pid');
+        let pid = pidHeader !== undefined ? Number(pidHeader) || undefined : undefined;
+        if (pid === undefined) {
+          pid = pidFromBody(await response.body.text());
+        } else {
+          await response.body.dump();
+        }
+        const primary = header('x-primary-pid');
+        done({ status: response.statusCode, pid, host: header('x-hostname'), primaryPid: primary !== undefined ? Number(primary) : undefined });
+      })
+      .catch((err: unknown) => done({ error: errorCode(err) }));
+  };
+  return { send, close: () => pool.close() };
+}
+
+/** Runs one load against one path and returns what was recorded. Never rejects for request failures. */
+export async function runLoad(options: LoadOptions, observer: LoadObserver = {}): Promise<LoadRecording> {
+  const collector = new LoadCollector();
+  const keepAlive = options.keepAlive ? await makeKeepAliveSender(options) : undefined;
+  const pendingRequests = new Set<PendingRequest>();
+  let send: Send;
+  if (keepAlive) send = keepAlive.send;
+  else {
+    const target = await resolveCloseTarget(options);
+    const transport = options.transport ?? (loadRawTcp() ? 'raw' : 'net');
+    send = transport === 'raw' && loadRawTcp() ? makeRawSender(target, options.timeoutMs, pendingRequests) : makeNetSender(target, options.timeoutMs, pendingRequests);
+  }
+  const sweep = keepAlive ? undefined : startTimeoutSweep(pendingRequests);
+  const startedAt = performance.now();
+  const wallStartedAt = Date.now();
+  const deadline = options.durationMs !== undefined ? startedAt + options.durationMs : Infinity;
+  const total = options.requests ?? (options.durationMs === undefined ? 1000 : Infinity);
+  let issued = 0;
+  let portNoticeShown = false;
+
+  const progress = (): LoadProgress => ({
+    path: options.path,
+    completed: collector.completed,
+    total: Number.isFinite(total) ? total : undefined,
+    elapsedMs: performance.now() - startedAt,
+    durationMs: options.durationMs,
+    ok: collector.ok,
+    failed: collector.failed,
+    perPid: collector.countsByPid(),
+  });
+  const ticker = observer.onProgress ? setInterval(() => observer.onProgress!(progress()), PROGRESS_INTERVAL_MS) : undefined;
+
+  await new Promise<void>((resolve) => {
+    let inFlight = 0;
+    const shouldIssue = () => issued < total && performance.now() < deadline && !options.signal?.aborted;
+
+    const attempt = (firstStartedAt: number, retriesLeft: number, portWaitMs: number) => {
+      send((result) => {
+        if (result.error === PORT_EXHAUSTED) {
+          // Out of ephemeral ports (TIME_WAIT): wait for the kernel to free some and try again, not a failure.
+          collector.portBackoffs++;
+          if (!portNoticeShown) {
+            portNoticeShown = true;
+            observer.onNotice?.(
+              'ran out of local ports (EADDRNOTAVAIL): backing off and retrying; for long runs widen net.ipv4.ip_local_port_range or set net.ipv4.tcp_tw_reuse=1',
+            );
+          }
+          const wait = Math.min(1000, Math.max(10, portWaitMs * 2));
+          setTimeout(() => attempt(firstStartedAt, retriesLeft, wait), wait);
+          return;
+        }
+        if (result.error !== undefined && retriesLeft > 0 && RETRYABLE.has(result.error) && !options.signal?.aborted) {
+          collector.retries++;
+          attempt(firstStartedAt, retriesLeft - 1, portWaitMs);
+          return;
+        }
+        collector.record({ ...result, startedAt: firstStartedAt, latencyMs: performance.now() - firstStartedAt });
+        next();
+      });
+    };
+
+    const next = () => {
+      if (!shouldIssue()) {
+        inFlight--;
+        if (inFlight === 0) resolve();
+        return;
+      }
+      issued++;
+      attempt(performance.now(), options.retries, 5);
+    };
+
+    const lanes = Math.max(1, Math.min(options.concurrency, Number.isFinite(total) ? total : options.concurrency));
+    inFlight = lanes;
+    for (let i = 0; i < lanes; i++) next();
+  });
+
+  const endedAt = performance.now();
+  if (ticker) clearInterval(ticker);
+  if (sweep) clearInterval(sweep);
+  observer.onProgress?.(progress());
+  await keepAlive?.close();
+  return { options, collector, startedAt, endedAt, wallStartedAt };
+}
