@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
 import { ExpectedError, UsageError } from './errors.js';
 
@@ -16,6 +17,7 @@ function makeProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(run "cluster-demo --help" for usage)')
     .addCommand(makeServeCommand())
+    .addCommand(makeProbeCommand())
     .addHelpText(
       'after',
       `

@@ -34,6 +34,8 @@ export interface LoadOptions {
   retries: number;
   /** Close mode only: libuv handles directly (default where available) or net.Socket. */
   transport?: Transport;
+  /** Keep issuing requests (past `requests`/`durationMs`) until this settles, e.g. a reload under load. */
+  holdOpenUntil?: Promise<unknown>;
   /** Aborting stops issuing new requests; in-flight ones finish. */
   signal?: AbortSignal;
 }
@@ -275,7 +277,9 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
 
   await new Promise<void>((resolve) => {
     let inFlight = 0;
-    const shouldIssue = () => issued < total && performance.now() < deadline && !options.signal?.aborted;
+    let held = options.holdOpenUntil !== undefined;
+    void options.holdOpenUntil?.finally(() => (held = false));
+    const shouldIssue = () => !options.signal?.aborted && (held || (issued < total && performance.now() < deadline));
 
     const attempt = (firstStartedAt: number, retriesLeft: number, portWaitMs: number) => {
       send((result) => {

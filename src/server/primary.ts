@@ -272,6 +272,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
         emit({ type: 'worker-listening', pid: state.pid, id: worker.id, slot: slot.index });
         onListening();
         checkReady();
+      } else if (message.type === 'drained') {
+        // Node has processed this worker's server close by now: nothing more is handed to it (messages.ts).
+        const ack: PrimaryToWorker = { type: 'drained-ack' };
+        try {
+          if (worker.isConnected()) worker.send(ack);
+        } catch {
+          // It is exiting anyway; its own timer ends it.
+        }
+      } else if (message.type === 'exiting') {
+        // Nothing to do: its 'exit' follows.
       } else {
         const line = describeListenError(message.code, host, port, message.message);
         if (!ready) failStart(line);

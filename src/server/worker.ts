@@ -46,11 +46,33 @@ server.listen(config.port, config.host, () => {
   send({ type: 'listening', pid: process.pid, host: config.host, port });
 });
 
+let exiting = false;
+function exitNow(): void {
+  if (exiting) return;
+  exiting = true;
+  // Written in order: once `exiting` is out, so is every connection this worker handed back to the primary.
+  send({ type: 'exiting', pid: process.pid }, () => process.exit(0));
+}
+
 process.on('message', (message: unknown) => {
-  if (!isPrimaryMessage(message) || shuttingDown) return;
+  if (!isPrimaryMessage(message)) return;
+  if (message.type === 'drained-ack') {
+    exitNow();
+    return;
+  }
+  if (shuttingDown) return;
   shuttingDown = true;
   // Stop accepting; the callback runs once every connection has ended, i.e. in-flight requests finished.
-  server.close(() => process.exit(0));
+  // Exiting right then could drop a connection the primary is handing over at that moment (see messages.ts):
+  // wait for the primary's drained-ack (or, if it never comes, exit after 2 s as before).
+  server.close(() => {
+    if (!process.send || !process.connected) {
+      process.exit(0);
+      return;
+    }
+    send({ type: 'drained', pid: process.pid });
+    setTimeout(exitNow, 2_000);
+  });
   // Idle keep-alive sockets would otherwise hold the close open until their keep-alive timeout.
   server.closeIdleConnections();
   // Requests that finish from now on answer with `connection: close`; close their sockets once idle.

@@ -1,0 +1,99 @@
+import { Command } from 'commander';
+import os from 'node:os';
+import { parseBaseUrl, parseChoice, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseWorkers } from '../options.js';
+import type { SchedulingPolicy } from '../server/primary.js';
+import { newCommand } from './common.js';
+
+interface ProbeFlags {
+  url?: URL;
+  concurrency: number;
+  requests?: number;
+  duration?: number;
+  route: 'pid' | 'api' | 'both';
+  n: number;
+  timeout: number;
+  keepAlive: boolean;
+  connections?: number;
+  workers: number;
+  sched: SchedulingPolicy;
+  expectWorkers?: number;
+  retries: number;
+  chaos?: number;
+  reload: boolean;
+  json: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+export function makeProbeCommand(): Command {
+  return newCommand('probe')
+    .description('fire concurrent requests and show which worker PIDs answered (boots the cluster in-process unless --url)')
+    .option('-u, --url <base>', 'probe a server that is already running (ours, or the seed\'s Express app)', parseBaseUrl)
+    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
+    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
+    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
+    .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
+    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
+    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
+    .option('-k, --keep-alive', 'reuse connections like a browser (default: a new connection per request)', false)
+    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency)', parsePositiveInt)
+    .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
+    .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', parsePositiveInt)
+    .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)
+    .option('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms', parseDurationMs)
+    .option('--reload', 'in-process: rolling restart in the middle of the run', false)
+    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--no-progress', 'no live view on stderr')
+    .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every expected worker served and nothing failed · 1 a worker served nothing or requests failed · 2 usage error
+
+Examples:
+  $ cluster-demo probe                                   # in-process cluster, /pid then /api/:n
+  $ cluster-demo probe --concurrency 50 --route pid --requests 5000
+  $ cluster-demo probe --keep-alive --connections 1      # the browser's view: one PID
+  $ cluster-demo probe --url http://127.0.0.1:3000 --expect-workers 4
+  $ cluster-demo probe --chaos 500ms --retries 1         # kill workers under load
+  $ cluster-demo probe --json > probe.json`,
+    )
+    .action(async (flags: ProbeFlags) => {
+      const [{ runProbe, probeExitCode, validateProbeOptions }, { renderProbeReport, renderProbeJson }, { createLiveView }, { makeChalk }] = await Promise.all([
+        import('../probe.js'),
+        import('../report/probe-report.js'),
+        import('../report/live.js'),
+        import('../report/style.js'),
+      ]);
+      const options = {
+        url: flags.url,
+        workers: flags.workers,
+        sched: flags.sched,
+        concurrency: flags.concurrency,
+        requests: flags.requests,
+        durationMs: flags.duration,
+        route: flags.route,
+        n: flags.n,
+        timeoutMs: flags.timeout,
+        keepAlive: flags.keepAlive,
+        connections: flags.connections,
+        expectWorkers: flags.expectWorkers,
+        retries: flags.retries,
+        chaosMs: flags.chaos,
+        reload: flags.reload,
+      };
+      validateProbeOptions(options);
+      // The output mode is chosen here, once: JSON on stdout, or the table; the live view only on a TTY.
+      const c = makeChalk(flags.json ? false : flags.color);
+      const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
+      let result;
+      try {
+        result = await runProbe(options, live);
+      } finally {
+        live.done();
+      }
+      process.stdout.write(`${flags.json ? renderProbeJson(result) : renderProbeReport(result, c)}\n`);
+      process.exitCode = probeExitCode(result);
+    });
+}

@@ -1,0 +1,79 @@
+import { jainIndex, maxMinRatio, padWithSilentWorkers, round, shares } from '../stats/fairness.js';
+import { summarizeLatency, type LatencySummary } from '../stats/latency.js';
+import type { LoadRecording } from './engine.js';
+
+export interface WorkerReport {
+  /** null: responses that named no PID (counted as "unknown", never dropped). */
+  pid: number | null;
+  host: string | null;
+  primaryPid: number | null;
+  requests: number;
+  /** Fraction of the route's responses, 0..1. */
+  share: number;
+  latencyMs: { p50: number; p99: number };
+}
+
+export interface RouteReport {
+  /** `/pid` or `/api/:n`. */
+  route: string;
+  /** The path requested, e.g. /api/12000000. */
+  path: string;
+  /** Requests completed (ok + failed). */
+  requests: number;
+  ok: number;
+  failed: number;
+  /** Extra attempts after connection errors (--retries); not counted as requests. */
+  retries: number;
+  /** Failures by cause: ECONNRESET, ECONNREFUSED, timeout, HTTP 503, … */
+  errors: Record<string, number>;
+  statusCodes: Record<string, number>;
+  /** Times the engine waited for the OS to free local ports (EADDRNOTAVAIL). */
+  portBackoffs: number;
+  durationMs: number;
+  rps: number;
+  latencyMs: LatencySummary;
+  /** Over the workers expected (those that served nothing count as 0); maxMinRatio null when one got nothing. */
+  fairness: { jain: number; maxMinRatio: number | null };
+  workers: WorkerReport[];
+  /** Distinct known PIDs that answered. */
+  workersSeen: number;
+  /** null when the expected worker count is unknown (--url without --expect-workers). */
+  allWorkersServed: boolean | null;
+}
+
+function record<K extends string | number>(map: Map<K, number>): Record<string, number> {
+  return Object.fromEntries([...map].sort((a, b) => b[1] - a[1]).map(([k, v]) => [String(k), v]));
+}
+
+/** Turns one run's counters and histograms into the report that the table and JSON both render. */
+export function summarizeRoute(route: string, recording: LoadRecording, workersExpected: number | null): RouteReport {
+  const c = recording.collector;
+  const durationMs = recording.endedAt - recording.startedAt;
+  const tallies = [...c.workers.values()].sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
+  const known = tallies.filter((t) => t.pid !== null);
+  const responded = tallies.reduce((sum, t) => sum + t.requests, 0);
+  const workerShares = shares(tallies.map((t) => t.requests));
+  const knownCounts = padWithSilentWorkers(known.map((t) => t.requests), workersExpected ?? undefined);
+  const ratio = maxMinRatio(knownCounts);
+  return {
+    route,
+    path: recording.options.path,
+    requests: c.completed,
+    ok: c.ok,
+    failed: c.failed,
+    retries: c.retries,
+    errors: record(c.errors),
+    statusCodes: record(c.statusCodes),
+    portBackoffs: c.portBackoffs,
+    durationMs: round(durationMs, 1),
+    rps: round(durationMs > 0 ? (c.completed * 1000) / durationMs : 0, 1),
+    latencyMs: summarizeLatency(c.latency),
+    fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null },
+    workers: tallies.map((t, i) => {
+      const latency = summarizeLatency(t.latency);
+      return { pid: t.pid, host: t.host, primaryPid: t.primaryPid, requests: t.requests, share: responded === 0 ? 0 : round(workerShares[i]!, 4), latencyMs: { p50: latency.p50, p99: latency.p99 } };
+    }),
+    workersSeen: known.length,
+    allWorkersServed: workersExpected === null ? null : known.length >= workersExpected,
+  };
+}

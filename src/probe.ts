@@ -1,0 +1,245 @@
+/**
+ * `cluster-demo probe`: boots the cluster in-process (or targets --url), runs the load per route, and returns
+ * the result as data. Rendering lives in report/; this module never prints.
+ */
+import net from 'node:net';
+import { ExpectedError, UsageError } from './errors.js';
+import { runLoad, type LoadObserver, type LoadRecording } from './load/engine.js';
+import { summarizeRoute, type RouteReport } from './load/summary.js';
+import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
+import { attributeFailures } from './stats/attribution.js';
+
+export type RouteChoice = 'pid' | 'api' | 'both';
+
+export interface ProbeOptions {
+  url?: URL;
+  workers: number;
+  sched: SchedulingPolicy;
+  concurrency: number;
+  /** Per route; undefined → the route's default (or --duration). */
+  requests?: number;
+  durationMs?: number;
+  route: RouteChoice;
+  n: number;
+  timeoutMs: number;
+  keepAlive: boolean;
+  connections?: number;
+  expectWorkers?: number;
+  retries: number;
+  /** In-process only: SIGKILL a random worker every chaosMs. */
+  chaosMs?: number;
+  /** In-process only: a rolling restart in the middle of the run. */
+  reload: boolean;
+}
+
+export const DEFAULT_REQUESTS = { pid: 2000, api: 400 } as const;
+/** About 10 ms of loop on a current x86 core. */
+export const DEFAULT_N = 12_000_000;
+
+export interface WorkerDeath {
+  pid: number;
+  /** ms since the probe started. */
+  atMs: number;
+  cause: 'chaos' | 'crash';
+  replacementPid: number | null;
+  /** From the death to the replacement listening; null if none listened before the end. */
+  replacementMs: number | null;
+  /** Failed requests attributed to this death (in flight when it died). */
+  failedRequests: number;
+}
+
+export interface ProbeResult {
+  target: string;
+  inProcess: boolean;
+  policy: SchedulingPolicy | null;
+  workersExpected: number | null;
+  concurrency: number;
+  keepAlive: boolean;
+  connections: number | null;
+  retries: number;
+  allWorkersServed: boolean | null;
+  /** Every request of every route succeeded. */
+  allOk: boolean;
+  routes: RouteReport[];
+  /** PIDs of the workers when the load began (in-process only). */
+  initialPids: number[];
+  /** PIDs of the live workers when the load ended (in-process only). */
+  finalPids: number[];
+  chaos: { intervalMs: number; deaths: WorkerDeath[]; unattributedFailures: number } | null;
+  reload: { replaced: Array<{ oldPid: number; newPid: number }>; durationMs: number } | null;
+  notices: string[];
+}
+
+export function validateProbeOptions(options: ProbeOptions): void {
+  if (options.url && options.chaosMs !== undefined) throw new UsageError('--chaos needs the in-process cluster; it cannot be used with --url', 'probe');
+  if (options.url && options.reload) throw new UsageError('--reload needs the in-process cluster; it cannot be used with --url', 'probe');
+  if (options.url && options.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'probe');
+  if (options.connections !== undefined && !options.keepAlive) {
+    throw new UsageError('--connections caps the keep-alive pool; add --keep-alive (without it every request opens a new connection)', 'probe');
+  }
+  if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'probe');
+}
+
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** One TCP connect before the load, so "nothing is listening" is one clear line rather than N failures. */
+export function checkReachable(url: URL, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new ExpectedError(`cannot connect to ${url.origin}: timed out after ${timeoutMs} ms`));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new ExpectedError(`cannot connect to ${url.origin}: ${CONNECT_ERRORS[err.code ?? ''] ?? err.message}`, { cause: err }));
+    });
+  });
+}
+
+export interface ProbeObserver extends LoadObserver {
+  /** The target is known (cluster booted or URL reachable); the load is about to start. */
+  onStart?(info: { target: string; inProcess: boolean; workers: number | null }): void;
+  onRouteStart?(route: string, path: string): void;
+}
+
+function routesFor(options: ProbeOptions): Array<{ route: string; path: string; requests?: number }> {
+  const pid = { route: '/pid', path: '/pid', requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) };
+  const api = { route: '/api/:n', path: `/api/${options.n}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.api) };
+  return options.route === 'pid' ? [pid] : options.route === 'api' ? [api] : [pid, api];
+}
+
+export async function runProbe(options: ProbeOptions, observer: ProbeObserver = {}): Promise<ProbeResult> {
+  validateProbeOptions(options);
+  const notices: string[] = [];
+  const observe: ProbeObserver = {
+    ...observer,
+    onNotice: (line) => {
+      if (!notices.includes(line)) notices.push(line);
+      observer.onNotice?.(line);
+    },
+  };
+  const events: ClusterEvent[] = [];
+  let cluster: RunningCluster | undefined;
+  let target: URL;
+  if (options.url) {
+    target = options.url;
+    await checkReachable(target, Math.min(options.timeoutMs, 5000));
+  } else {
+    cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, onEvent: (e) => events.push(e) });
+    target = new URL(cluster.url);
+  }
+  const workersExpected = options.expectWorkers ?? (cluster ? options.workers : null);
+  const probeStartedWall = Date.now();
+  const initialPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
+  const routes: RouteReport[] = [];
+  const recordings: LoadRecording[] = [];
+  let reloadInfo: ProbeResult['reload'] = null;
+  let chaosTimer: NodeJS.Timeout | undefined;
+
+  try {
+    observe.onStart?.({ target: target.origin, inProcess: cluster !== undefined, workers: workersExpected });
+    if (cluster && options.chaosMs !== undefined) {
+      const running = cluster;
+      chaosTimer = setInterval(() => running.killWorker(), options.chaosMs);
+    }
+    let reloadPending = options.reload;
+    for (const { route, path, requests } of routesFor(options)) {
+      observe.onRouteStart?.(route, path);
+      let reloadPromise: Promise<unknown> | undefined;
+      if (cluster && reloadPending) {
+        reloadPending = false;
+        // Start the rolling restart once the load is running, and keep the load going until it is done.
+        const running = cluster;
+        const started = Date.now();
+        reloadPromise = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+          running.reload().then((result) => (reloadInfo = { replaced: result.replaced, durationMs: Date.now() - started })),
+        );
+      }
+      const recording = await runLoad(
+        {
+          target,
+          path,
+          concurrency: options.concurrency,
+          requests,
+          durationMs: options.durationMs,
+          keepAlive: options.keepAlive,
+          connections: options.connections,
+          timeoutMs: options.timeoutMs,
+          retries: options.retries,
+          holdOpenUntil: reloadPromise?.catch(() => undefined),
+        },
+        observe,
+      );
+      await reloadPromise;
+      recordings.push(recording);
+      routes.push(summarizeRoute(route, recording, workersExpected));
+    }
+  } finally {
+    clearInterval(chaosTimer);
+  }
+  const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
+  if (cluster) await cluster.stop();
+
+  const chaos = options.chaosMs !== undefined ? summarizeDeaths(events, recordings, probeStartedWall, options.chaosMs) : null;
+  const allWorkersServed = workersExpected === null ? null : routes.every((r) => r.allWorkersServed === true);
+  return {
+    target: target.origin,
+    inProcess: cluster !== undefined,
+    policy: cluster ? cluster.policy : null,
+    workersExpected,
+    concurrency: options.concurrency,
+    keepAlive: options.keepAlive,
+    connections: options.keepAlive ? (options.connections ?? options.concurrency) : null,
+    retries: options.retries,
+    allWorkersServed,
+    allOk: routes.every((r) => r.failed === 0),
+    routes,
+    initialPids,
+    finalPids,
+    chaos,
+    reload: reloadInfo,
+    notices,
+  };
+}
+
+/** Deaths during the run, their replacements and the failures in flight when they died. */
+function summarizeDeaths(events: ClusterEvent[], recordings: LoadRecording[], startedWall: number, intervalMs: number): NonNullable<ProbeResult['chaos']> {
+  const deaths: WorkerDeath[] = [];
+  for (const event of events) {
+    if (event.type !== 'worker-died') continue;
+    const killedByChaos = events.some((e) => e.type === 'worker-killed' && e.reason === 'chaos' && e.pid === event.pid);
+    const replacement = events.find((e) => e.type === 'worker-listening' && e.slot === event.slot && e.at >= event.at);
+    deaths.push({
+      pid: event.pid,
+      atMs: event.at - startedWall,
+      cause: killedByChaos ? 'chaos' : 'crash',
+      replacementPid: replacement && replacement.type === 'worker-listening' ? replacement.pid : null,
+      replacementMs: replacement ? replacement.at - event.at : null,
+      failedRequests: 0,
+    });
+  }
+  // Failures carry performance.now() times; line them up with the deaths' wall-clock times.
+  const failures = recordings.flatMap((r) =>
+    r.collector.failures.map((f) => ({ ...f, startedAt: f.startedAt - r.startedAt + r.wallStartedAt, failedAt: f.failedAt - r.startedAt + r.wallStartedAt })),
+  );
+  const { byPid, unattributed } = attributeFailures(failures, deaths.map((d) => ({ pid: d.pid, at: d.atMs + startedWall })));
+  for (const death of deaths) death.failedRequests = byPid.get(death.pid) ?? 0;
+  return { intervalMs, deaths, unattributedFailures: unattributed };
+}
+
+/** 0: every expected worker served and nothing failed; 1 otherwise. */
+export function probeExitCode(result: ProbeResult): 0 | 1 {
+  return result.allOk && result.allWorkersServed !== false ? 0 : 1;
+}

@@ -1,0 +1,116 @@
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import type { RouteReport } from '../load/summary.js';
+import type { ProbeResult } from '../probe.js';
+import { bar, describeCause, formatInt, formatMs, formatPercent } from './style.js';
+
+const BAR_WIDTH = 28;
+
+/** The verdict line of one route: whether every expected worker took traffic, and why not. */
+export function routeVerdict(result: ProbeResult, route: RouteReport): { ok: boolean; text: string } {
+  const seen = route.workersSeen;
+  const expected = result.workersExpected;
+  if (expected === null) {
+    return { ok: seen > 0, text: `${seen} distinct worker${seen === 1 ? '' : 's'} handled traffic (pass --expect-workers <n> to check the count)` };
+  }
+  if (route.allWorkersServed) return { ok: true, text: seen > expected ? `all ${expected} workers handled traffic (${seen} PIDs: replacements included)` : `all ${expected} workers handled traffic` };
+  let text = `only ${seen} of ${expected} workers handled traffic`;
+  if (result.keepAlive) {
+    const conns = result.connections ?? 0;
+    text += ` — keep-alive: ${conns} connection${conns === 1 ? '' : 's'} carried every request, and the cluster balances connections, not requests, so each connection stays with the worker that accepted it (a browser tab does the same)`;
+  }
+  return { ok: false, text };
+}
+
+function pidLabel(worker: RouteReport['workers'][number], result: ProbeResult, showOrigin: boolean, c: ChalkInstance): string {
+  if (worker.pid === null) return c.dim('unknown');
+  let label = String(worker.pid);
+  const chaos = result.chaos?.deaths ?? [];
+  if (chaos.some((d) => d.pid === worker.pid)) label += ' †';
+  else if (chaos.some((d) => d.replacementPid === worker.pid)) label += ' (replacement)';
+  else if (result.reload?.replaced.some((r) => r.oldPid === worker.pid)) label += ' (replaced)';
+  else if (result.reload?.replaced.some((r) => r.newPid === worker.pid)) label += ' (new)';
+  if (showOrigin) label += c.dim(` ${worker.host ?? '?'}/${worker.primaryPid ?? '?'}`);
+  return label;
+}
+
+function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance): string {
+  const lines: string[] = [];
+  const connMode = result.keepAlive ? `keep-alive, ${result.connections} connection${result.connections === 1 ? '' : 's'}` : 'a new connection per request';
+  lines.push(c.bold(`GET ${route.path}`) + c.dim(`  ·  concurrency ${result.concurrency}  ·  ${connMode}`));
+  const origins = new Set(route.workers.filter((w) => w.pid !== null).map((w) => `${w.host}|${w.primaryPid}`));
+  const showOrigin = origins.size > 1;
+  const table = new Table({
+    head: [showOrigin ? 'PID host/primary' : 'PID', 'requests', 'share', '', 'p50', 'p99'],
+    colAligns: ['left', 'right', 'right', 'left', 'right', 'right'],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
+  });
+  const maxShare = Math.max(0, ...route.workers.map((w) => w.share));
+  for (const worker of route.workers) {
+    table.push([
+      pidLabel(worker, result, showOrigin, c),
+      formatInt(worker.requests),
+      formatPercent(worker.share),
+      c.green(bar(worker.share, maxShare, BAR_WIDTH)),
+      formatMs(worker.latencyMs.p50),
+      formatMs(worker.latencyMs.p99),
+    ]);
+  }
+  if (route.workers.length === 0) table.push([{ colSpan: 6, content: c.red('no responses') }]);
+  lines.push(table.toString());
+  const failed = route.failed > 0 ? c.red(`${formatInt(route.failed)} failed`) : '0 failed';
+  const causes = Object.entries(route.errors).map(([cause, n]) => `${describeCause(cause)} ×${formatInt(n)}`);
+  lines.push(
+    `Requests: ${formatInt(route.requests)} · ${formatInt(route.ok)} ok · ${failed}${causes.length ? ` (${causes.join(', ')})` : ''}` +
+      (route.retries > 0 ? ` · ${formatInt(route.retries)} retried` : '') +
+      ` · ${formatInt(route.rps)} req/s`,
+  );
+  lines.push(`Latency: p50 ${formatMs(route.latencyMs.p50)} · p90 ${formatMs(route.latencyMs.p90)} · p99 ${formatMs(route.latencyMs.p99)} · max ${formatMs(route.latencyMs.max)}`);
+  const ratio = route.fairness.maxMinRatio === null ? '∞ (a worker served nothing)' : route.fairness.maxMinRatio.toFixed(2);
+  lines.push(`Fairness: Jain's index ${route.fairness.jain.toFixed(3)} (1 = perfectly even) · max/min share ${ratio}`);
+  if (route.portBackoffs > 0) lines.push(c.yellow(`Waited ${formatInt(route.portBackoffs)} times for free local ports (EADDRNOTAVAIL)`));
+  const verdict = routeVerdict(result, route);
+  lines.push(verdict.ok ? c.green(`✓ ${verdict.text}`) : c.red(`✗ ${verdict.text}`));
+  return lines.join('\n');
+}
+
+function renderChaos(result: ProbeResult, c: ChalkInstance): string[] {
+  if (!result.chaos) return [];
+  const lines = [c.bold(`Chaos: a worker SIGKILLed every ${formatMs(result.chaos.intervalMs)}`)];
+  if (result.chaos.deaths.length === 0) lines.push('  no worker died during the run');
+  for (const d of result.chaos.deaths) {
+    const replacement = d.replacementPid === null ? 'no replacement listening yet' : `replaced by ${d.replacementPid}, listening after ${formatMs(d.replacementMs ?? 0)}`;
+    lines.push(`  † ${d.pid} at ${formatMs(d.atMs)}: ${replacement}; ${d.failedRequests} failed request${d.failedRequests === 1 ? '' : 's'} in flight`);
+  }
+  if (result.chaos.unattributedFailures > 0) lines.push(`  ${result.chaos.unattributedFailures} failed requests not tied to a death`);
+  if (result.retries > 0) lines.push(c.dim(`  connection errors were retried up to ${result.retries}× on a new connection`));
+  return lines;
+}
+
+function renderReload(result: ProbeResult, c: ChalkInstance): string[] {
+  if (!result.reload) return [];
+  const pairs = result.reload.replaced.map((r) => `${r.oldPid} → ${r.newPid}`).join(', ');
+  return [c.bold(`Rolling restart during the run (${formatMs(result.reload.durationMs)}): ${pairs}`)];
+}
+
+/** The whole probe report as a string; pure (colour comes in through the chalk instance). */
+export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string {
+  const where = result.inProcess
+    ? `in-process cluster: ${result.workersExpected} workers, policy ${result.policy}`
+    : `existing server${result.workersExpected !== null ? `, expecting ${result.workersExpected} workers` : ''}`;
+  const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
+  for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
+  parts.push(...renderReload(result, c), ...renderChaos(result, c));
+  if (!result.keepAlive && result.allWorkersServed) {
+    parts.push(c.dim('Each request used a new TCP connection, and the cluster hands out connections, so they spread over the workers.'));
+    parts.push(c.dim('A browser reuses one keep-alive connection, so it keeps meeting the same worker: try --keep-alive --connections 1.'));
+  }
+  return parts.join('\n').replace(/\n+$/, '');
+}
+
+/** The --json document: the result itself (already plain data: null, never Infinity). */
+export function renderProbeJson(result: ProbeResult): string {
+  const { notices, ...rest } = result;
+  return JSON.stringify({ ...rest, notices }, null, 2);
+}

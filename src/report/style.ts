@@ -1,0 +1,48 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/**
+ * Colour decision in one place: --no-color or a non-empty NO_COLOR turns it off; otherwise chalk's own
+ * detection of the terminal decides (FORCE_COLOR can turn it on for pipes).
+ */
+export function makeChalk(color: boolean | undefined, env: NodeJS.ProcessEnv = process.env): ChalkInstance {
+  const noColorEnv = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  if (color === false || noColorEnv) return new Chalk({ level: 0 });
+  return new Chalk();
+}
+
+/** A horizontal bar of `width` cells for value/max, with eighth-cell resolution. */
+export function bar(value: number, max: number, width: number): string {
+  if (!(max > 0) || !(value > 0)) return '';
+  const eighths = Math.max(1, Math.round((value / max) * width * 8));
+  const full = Math.floor(eighths / 8);
+  const partial = eighths % 8;
+  return '█'.repeat(full) + (partial ? '▏▎▍▌▋▊▉'[partial - 1]! : '');
+}
+
+export function formatMs(ms: number): string {
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+export function formatPercent(fraction: number): string {
+  return `${(fraction * 100).toFixed(1)}%`;
+}
+
+/** Human names for failure causes; unknown ones are shown as they are. */
+export function describeCause(cause: string): string {
+  const names: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset',
+    EPIPE: 'broken pipe',
+    EADDRNOTAVAIL: 'no free local port (EADDRNOTAVAIL)',
+    timeout: 'timeout',
+    'closed before response': 'closed before response',
+  };
+  return names[cause] ?? cause;
+}
