@@ -1,0 +1,109 @@
+/**
+ * Shared helpers for the acceptance tests: real HTTP over fresh connections and real CLI processes.
+ * Not a test file (vitest only collects *.test.ts).
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { cliEntryPath } from '../src/server/spawn.js';
+
+export interface HttpReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * One request on its own fresh TCP connection (agent: false, `Connection: close`), so the cluster's
+ * scheduler picks a worker for every request.
+ */
+export function request(baseUrl: string, path: string, options: RequestOptions = {}): Promise<HttpReply> {
+  const url = new URL(path, baseUrl);
+  if (url.hostname !== '127.0.0.1') throw new Error(`tests talk to 127.0.0.1 only (got ${url.hostname})`);
+  return new Promise<HttpReply>((resolve, reject) => {
+    const req = http.request(
+      {
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname + url.search,
+        method: options.method ?? 'GET',
+        agent: false,
+        headers: { connection: 'close', ...options.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(options.timeoutMs ?? 15_000, () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The x-worker-pid header as a number (NaN if missing). */
+export function workerPid(reply: HttpReply): number {
+  return Number(reply.headers['x-worker-pid']);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls check() until it returns a value other than undefined, or throws after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export const binPath = fileURLToPath(new URL('../bin/cluster-demo.js', import.meta.url));
+
+/**
+ * Runs `node <script> <args>` to completion, stdout and stderr kept apart. The child is SIGKILLed after
+ * timeoutMs so a hung CLI fails the test instead of outliving it.
+ */
+export function runCli(args: string[], options: { script?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [options.script ?? cliEntryPath(), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  return new Promise<CliResult>((resolve, reject) => {
+    child.once('error', (err) => {
+      clearTimeout(killer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Non-empty lines of a chunk of output. */
+export function lines(text: string): string[] {
+  return text.split(/\r?\n/).filter((line) => line.trim() !== '');
+}
