@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { makeCompareCommand } from './commands/compare.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
 import { ExpectedError, UsageError } from './errors.js';
@@ -18,6 +19,7 @@ function makeProgram(): Command {
     .showHelpAfterError('(run "cluster-demo --help" for usage)')
     .addCommand(makeServeCommand())
     .addCommand(makeProbeCommand())
+    .addCommand(makeCompareCommand())
     .addHelpText(
       'after',
       `

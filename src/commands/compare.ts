@@ -1,0 +1,86 @@
+import { Command } from 'commander';
+import os from 'node:os';
+import { UsageError } from '../errors.js';
+import { parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
+import { newCommand } from './common.js';
+
+interface CompareFlags {
+  singleVsCluster?: boolean;
+  keepaliveVsClose?: boolean;
+  rrVsNone?: boolean;
+  workers: number;
+  concurrency: number;
+  requests?: number;
+  duration?: number;
+  n: number;
+  runs: number;
+  timeout: number;
+  connections: number;
+  json: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+export function makeCompareCommand(): Command {
+  return newCommand('compare')
+    .description('measure two setups side by side under the same load (default: single process vs cluster)')
+    .option('--single-vs-cluster', 'one process vs the cluster, on light, heavy and mixed work (default)')
+    .option('--keepalive-vs-close', "the browser's keep-alive connection vs a new connection per request")
+    .option('--rr-vs-none', "Node's round-robin scheduling vs the OS's (NODE_CLUSTER_SCHED_POLICY)")
+    .option('-w, --workers <n|max>', 'cluster size', parseWorkers, os.availableParallelism())
+    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
+    .option('-r, --requests <n>', 'requests per workload and run (default: 2000 light, 60 heavy, 100 mixed)', parsePositiveInt)
+    .option('-d, --duration <time>', 'run each workload this long instead, e.g. 3s', parseDurationMs)
+    .option('--n <n>', 'n for the CPU-bound /api/:n (default: about 40 ms of work, so per-request overhead stays small)', parsePositiveInt, 50_000_000)
+    .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', parsePositiveInt, 3)
+    .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections (a browser tab: 1)', parsePositiveInt, 1)
+    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 30_000)
+    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--no-progress', 'no progress line on stderr')
+    .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ cluster-demo compare                         # = --single-vs-cluster, about 20 s on 2 cores
+  $ cluster-demo compare --runs 5 --workers 4
+  $ cluster-demo compare --keepalive-vs-close
+  $ cluster-demo compare --rr-vs-none --json`,
+    )
+    .action(async (flags: CompareFlags) => {
+      const modes = [
+        flags.singleVsCluster && 'single-vs-cluster',
+        flags.keepaliveVsClose && 'keepalive-vs-close',
+        flags.rrVsNone && 'rr-vs-none',
+      ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' => typeof m === 'string');
+      if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.map((m) => `--${m}`).join(' and ')}`, 'compare');
+      const [{ runCompare, validateCompareOptions }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
+        import('../compare.js'),
+        import('../report/compare-report.js'),
+        import('../report/style.js'),
+      ]);
+      const options = {
+        mode: modes[0] ?? ('single-vs-cluster' as const),
+        workers: flags.workers,
+        concurrency: flags.concurrency,
+        requests: flags.requests,
+        durationMs: flags.duration,
+        n: flags.n,
+        runs: flags.runs,
+        timeoutMs: flags.timeout,
+        connections: flags.connections,
+      };
+      validateCompareOptions(options);
+      const c = makeChalk(flags.json ? false : flags.color);
+      const status = makeChalk(flags.color);
+      const live = flags.progress && process.stderr.isTTY === true;
+      const started = Date.now();
+      const result = await runCompare(options, {
+        onStatus: live ? (line) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
+      });
+      if (live) process.stderr.write('\r\x1b[2K');
+      process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);
+      const failed = result.workloads.some((w) => w.a.failed + w.b.failed > 0);
+      process.exitCode = failed ? 1 : 0;
+    });
+}

@@ -1,0 +1,249 @@
+/**
+ * `cluster-demo compare`: two contenders under the same load, alternated A B A B, medians with their spread.
+ * Both servers run as child processes, so neither shares an event loop with the load generator (which runs
+ * here, the same engine as `probe`). Returns data; report/compare-report.ts renders it.
+ */
+import os from 'node:os';
+import { UsageError } from './errors.js';
+import { runLoad, type LoadOptions } from './load/engine.js';
+import { summarizeRoute, type RouteReport } from './load/summary.js';
+import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
+import { median, minMax, round } from './stats/fairness.js';
+
+export type CompareMode = 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none';
+
+export interface CompareOptions {
+  mode: CompareMode;
+  workers: number;
+  concurrency: number;
+  /** Per workload, per run; undefined → the workload's default. */
+  requests?: number;
+  durationMs?: number;
+  n: number;
+  runs: number;
+  timeoutMs: number;
+  /** keepalive-vs-close: the keep-alive side's connection count (a browser tab: 1). */
+  connections: number;
+}
+
+export const COMPARE_DEFAULTS = { light: 2000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
+
+export interface ContenderSummary {
+  label: string;
+  /** Medians over the runs. */
+  rps: number;
+  latencyMs: { p50: number; p99: number; max: number };
+  failed: number;
+  workersSeen: number;
+  fairness: { jain: number; maxMinRatio: number | null };
+  /** min–max of req/s over the runs. */
+  rpsRange: { min: number; max: number };
+  /** Each run's req/s, in the order they ran. */
+  runsRps: number[];
+}
+
+export interface WorkloadResult {
+  name: 'light' | 'heavy' | 'mixed';
+  /** What was measured, e.g. "GET /pid" or "GET /pid while 1 × /api/12000000 in flight". */
+  description: string;
+  a: ContenderSummary;
+  b: ContenderSummary;
+  /** b.rps / a.rps (medians). */
+  ratio: number;
+  /** min–max of the per-run ratios (run i of B over run i of A). */
+  ratioRange: { min: number; max: number };
+  /** True when A's and B's req/s ranges overlap: the difference is within the run-to-run noise. */
+  spreadExceedsDifference: boolean;
+}
+
+export interface CompareResult {
+  mode: CompareMode;
+  cores: number;
+  workers: number;
+  runs: number;
+  concurrency: number;
+  n: number;
+  workloads: WorkloadResult[];
+}
+
+export function validateCompareOptions(options: CompareOptions): void {
+  if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'compare');
+  if (options.mode === 'single-vs-cluster' && options.workers < 2) {
+    throw new UsageError('--single-vs-cluster needs at least 2 workers to compare against one process', 'compare');
+  }
+}
+
+interface Contender {
+  label: string;
+  server: () => Promise<SpawnedServer>;
+  load: Pick<LoadOptions, 'keepAlive' | 'connections'>;
+}
+
+const CLOSE = { keepAlive: false } as const;
+
+function serveArgs(workers: number, sched: 'rr' | 'none'): string[] {
+  return ['serve', '--port', '0', '--workers', String(workers), '--sched', sched];
+}
+
+function contendersFor(options: CompareOptions): [Contender, Contender] {
+  const cluster = (sched: 'rr' | 'none') => () => spawnServer(cliEntryPath(), serveArgs(options.workers, sched));
+  switch (options.mode) {
+    case 'single-vs-cluster':
+      return [
+        { label: 'single process', server: () => spawnServer(singleEntryPath(), ['0', '127.0.0.1']), load: CLOSE },
+        { label: `cluster ×${options.workers}`, server: cluster('rr'), load: CLOSE },
+      ];
+    case 'keepalive-vs-close': {
+      // One server for both sides: only the client's connection handling differs.
+      let shared: Promise<SpawnedServer> | undefined;
+      const server = () => (shared ??= cluster('rr')());
+      return [
+        { label: `keep-alive, ${options.connections} conn`, server, load: { keepAlive: true, connections: options.connections } },
+        { label: 'new connection each', server, load: CLOSE },
+      ];
+    }
+    case 'rr-vs-none':
+      // The policy is fixed per process at the first fork, so each side is its own `serve` process.
+      return [
+        { label: 'sched none (OS)', server: cluster('none'), load: CLOSE },
+        { label: 'sched rr (Node)', server: cluster('rr'), load: CLOSE },
+      ];
+  }
+}
+
+interface Workload {
+  name: WorkloadResult['name'];
+  description: string;
+  measure(target: URL, load: Contender['load']): Promise<RouteReport>;
+}
+
+function workloadsFor(options: CompareOptions): Workload[] {
+  const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs };
+  const count = (fallback: number) => (options.durationMs !== undefined ? undefined : (options.requests ?? fallback));
+  const heavyPath = `/api/${options.n}`;
+  const heavyConcurrency = Math.min(options.concurrency, 2 * options.workers);
+  const light: Workload = {
+    name: 'light',
+    description: 'GET /pid',
+    measure: async (target, load) => summarizeRoute('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), null),
+  };
+  const heavy: Workload = {
+    name: 'heavy',
+    description: `GET ${heavyPath} (CPU-bound), concurrency ${heavyConcurrency}`,
+    // Two requests queued per worker keep every core busy; more would only add an uneven tail at the end
+    // (the last worker still computing while the others idle), which understates the cluster.
+    measure: async (target, load) =>
+      summarizeRoute('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), null),
+  };
+  const busy = Math.max(1, options.workers - 1);
+  const mixed: Workload = {
+    name: 'mixed',
+    description: `GET /pid while ${busy} × ${heavyPath} stay in flight`,
+    measure: async (target, load) => {
+      // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
+      const stopHeavy = new AbortController();
+      const heavyLoad = runLoad({ ...base, ...load, target, path: heavyPath, concurrency: busy, requests: undefined, durationMs: 600_000, signal: stopHeavy.signal });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        const probe = await runLoad({
+          ...base,
+          ...load,
+          target,
+          path: '/pid',
+          concurrency: COMPARE_DEFAULTS.mixedConcurrency,
+          requests: count(COMPARE_DEFAULTS.mixedProbe),
+        });
+        return summarizeRoute('/pid', probe, null);
+      } finally {
+        stopHeavy.abort();
+        await heavyLoad;
+      }
+    },
+  };
+  return options.mode === 'single-vs-cluster' ? [light, heavy, mixed] : [light, heavy];
+}
+
+export interface CompareObserver {
+  onStatus?(line: string): void;
+}
+
+function summarize(label: string, samples: RouteReport[]): ContenderSummary {
+  const rps = samples.map((s) => s.rps);
+  const ratios = samples.map((s) => s.fairness.maxMinRatio).filter((r): r is number => r !== null);
+  return {
+    label,
+    rps: round(median(rps), 1),
+    latencyMs: {
+      p50: round(median(samples.map((s) => s.latencyMs.p50))),
+      p99: round(median(samples.map((s) => s.latencyMs.p99))),
+      max: round(Math.max(...samples.map((s) => s.latencyMs.max))),
+    },
+    failed: samples.reduce((sum, s) => sum + s.failed, 0),
+    workersSeen: Math.max(...samples.map((s) => s.workersSeen)),
+    fairness: {
+      jain: round(median(samples.map((s) => s.fairness.jain)), 4),
+      maxMinRatio: ratios.length === samples.length ? round(median(ratios), 3) : null,
+    },
+    rpsRange: minMax(rps),
+    runsRps: rps,
+  };
+}
+
+export async function runCompare(options: CompareOptions, observer: CompareObserver = {}): Promise<CompareResult> {
+  validateCompareOptions(options);
+  const [contenderA, contenderB] = contendersFor(options);
+  const servers: SpawnedServer[] = [];
+  try {
+    observer.onStatus?.('starting servers');
+    const serverA = await contenderA.server();
+    servers.push(serverA);
+    const serverB = await contenderB.server();
+    if (serverB !== serverA) servers.push(serverB);
+    const targetA = new URL(serverA.url);
+    const targetB = new URL(serverB.url);
+
+    // Warm-up: JIT-compile both servers' paths and the engine before anything is measured.
+    observer.onStatus?.('warming up');
+    for (const [target, contender] of [[targetA, contenderA], [targetB, contenderB]] as const) {
+      await runLoad({ target, path: '/pid', concurrency: 10, requests: 300, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0 });
+      await runLoad({ target, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0 });
+    }
+
+    const workloads: WorkloadResult[] = [];
+    for (const workload of workloadsFor(options)) {
+      const samplesA: RouteReport[] = [];
+      const samplesB: RouteReport[] = [];
+      for (let run = 1; run <= options.runs; run++) {
+        // Alternate A B A B so that drift (thermal, other load) hits both sides alike.
+        observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderA.label}`);
+        samplesA.push(await workload.measure(targetA, contenderA.load));
+        observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderB.label}`);
+        samplesB.push(await workload.measure(targetB, contenderB.load));
+      }
+      const a = summarize(contenderA.label, samplesA);
+      const b = summarize(contenderB.label, samplesB);
+      const perRun = samplesB.map((s, i) => (samplesA[i]!.rps > 0 ? s.rps / samplesA[i]!.rps : NaN));
+      const ratioRange = minMax(perRun.map((r) => round(r, 3)));
+      workloads.push({
+        name: workload.name,
+        description: workload.description,
+        a,
+        b,
+        ratio: a.rps > 0 ? round(b.rps / a.rps, 3) : 0,
+        ratioRange,
+        spreadExceedsDifference: a.rpsRange.max >= b.rpsRange.min && b.rpsRange.max >= a.rpsRange.min,
+      });
+    }
+    return {
+      mode: options.mode,
+      cores: os.availableParallelism(),
+      workers: options.workers,
+      runs: options.runs,
+      concurrency: options.concurrency,
+      n: options.n,
+      workloads,
+    };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop('SIGTERM')));
+  }
+}

@@ -1,0 +1,71 @@
+import Table from 'cli-table3';
+import type { ChalkInstance } from 'chalk';
+import type { CompareResult, ContenderSummary, WorkloadResult } from '../compare.js';
+import { formatInt, formatMs } from './style.js';
+
+function ratioText(a: number, b: number, digits = 2): string {
+  return a > 0 ? `${(b / a).toFixed(digits)}×` : '—';
+}
+
+function range(c: ContenderSummary): string {
+  return c.runsRps.length > 1 ? ` (${formatInt(c.rpsRange.min)}–${formatInt(c.rpsRange.max)})` : '';
+}
+
+/** The one-line reading of a workload: what the ratio means on this machine. */
+export function workloadVerdict(result: CompareResult, w: WorkloadResult): string {
+  const limit = Math.min(result.workers, result.cores);
+  const x = `${w.ratio.toFixed(2)}×`;
+  if (result.mode === 'single-vs-cluster') {
+    if (w.name === 'mixed') {
+      return `mixed: /pid p50 ${formatMs(w.a.latencyMs.p50)} in one process vs ${formatMs(w.b.latencyMs.p50)} in the cluster — while one worker is busy the others keep answering (p99 ${formatMs(w.b.latencyMs.p99)}: round robin is not load-aware, some connections still land on the busy worker)`;
+    }
+    if (w.ratio >= 1.1) return `${w.name}: the cluster is ${x} faster (limit on this machine: ${limit} core${limit === 1 ? '' : 's'})`;
+    if (w.ratio >= 0.9) return `${w.name}: the cluster is ${x} — no real gain: on ${result.cores} cores the generator, the primary and the workers share CPUs`;
+    return `${w.name}: the cluster is ${x} — slower: on ${result.cores} cores the generator, the primary and the workers share CPUs, and the primary's hand-off of each connection costs more than the request`;
+  }
+  if (result.mode === 'keepalive-vs-close') {
+    return `${w.name}: keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}; req/s ratio ${x}`;
+  }
+  const jain = (c: ContenderSummary) => c.fairness.jain.toFixed(3);
+  return `${w.name}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; req/s ratio ${x}`;
+}
+
+function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstance): string {
+  const table = new Table({
+    head: ['', `A: ${w.a.label}`, `B: ${w.b.label}`, 'B/A'],
+    colAligns: ['left', 'right', 'right', 'right'],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
+  });
+  const row = (name: string, a: number, b: number, fmt: (v: number) => string, ratio = true) => table.push([name, fmt(a), fmt(b), ratio ? ratioText(a, b) : '']);
+  table.push(['req/s (median)', formatInt(w.a.rps) + range(w.a), formatInt(w.b.rps) + range(w.b), c.bold(`${w.ratio.toFixed(2)}×`)]);
+  row('p50', w.a.latencyMs.p50, w.b.latencyMs.p50, formatMs);
+  row('p99', w.a.latencyMs.p99, w.b.latencyMs.p99, formatMs);
+  row('max', w.a.latencyMs.max, w.b.latencyMs.max, formatMs);
+  row('failed', w.a.failed, w.b.failed, formatInt, false);
+  row('workers seen', w.a.workersSeen, w.b.workersSeen, String, false);
+  if (result.mode !== 'single-vs-cluster') {
+    table.push(["Jain's index", w.a.fairness.jain.toFixed(3), w.b.fairness.jain.toFixed(3), '']);
+    const mm = (v: number | null) => (v === null ? '∞' : v.toFixed(2));
+    table.push(['max/min share', mm(w.a.fairness.maxMinRatio), mm(w.b.fairness.maxMinRatio), '']);
+  }
+  const lines = [c.bold(`${w.name}`) + c.dim(` · ${w.description}`), table.toString(), workloadVerdict(result, w)];
+  if (w.spreadExceedsDifference && w.name !== 'mixed') {
+    lines.push(c.yellow(`note: the run-to-run spread (A ${formatInt(w.a.rpsRange.min)}–${formatInt(w.a.rpsRange.max)}, B ${formatInt(w.b.rpsRange.min)}–${formatInt(w.b.rpsRange.max)} req/s) is wider than the difference; try --runs 5`));
+  }
+  return lines.join('\n');
+}
+
+export function renderCompareReport(result: CompareResult, c: ChalkInstance): string {
+  const title = {
+    'single-vs-cluster': `one process vs a cluster of ${result.workers}`,
+    'keepalive-vs-close': 'keep-alive (the browser) vs a new connection per request (the probe)',
+    'rr-vs-none': "Node's round robin vs the OS's scheduling",
+  }[result.mode];
+  const head = `${c.bold(`cluster-demo compare: ${title}`)}\n${c.dim(`${result.cores} cores · ${result.runs} run${result.runs === 1 ? '' : 's'} each, alternated A B A B, medians (min–max) · concurrency ${result.concurrency}`)}`;
+  return [head, ...result.workloads.map((w) => renderWorkload(result, w, c))].join('\n\n');
+}
+
+export function renderCompareJson(result: CompareResult): string {
+  return JSON.stringify(result, null, 2);
+}
