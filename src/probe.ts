@@ -30,6 +30,8 @@ export interface ProbeOptions {
   chaosMs?: number;
   /** In-process only: a rolling restart in the middle of the run. */
   reload: boolean;
+  /** Aborting (Ctrl-C) stops sending; the report covers what was sent. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_REQUESTS = { pid: 2000, api: 400 } as const;
@@ -60,6 +62,8 @@ export interface ProbeResult {
   allWorkersServed: boolean | null;
   /** Every request of every route succeeded. */
   allOk: boolean;
+  /** Stopped early by Ctrl-C. */
+  interrupted: boolean;
   routes: RouteReport[];
   /** PIDs of the workers when the load began (in-process only). */
   initialPids: number[];
@@ -156,6 +160,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     }
     let reloadPending = options.reload;
     for (const { route, path, requests } of routesFor(options)) {
+      if (options.signal?.aborted) break;
       observe.onRouteStart?.(route, path);
       let reloadPromise: Promise<unknown> | undefined;
       if (cluster && reloadPending) {
@@ -179,6 +184,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
           timeoutMs: options.timeoutMs,
           retries: options.retries,
           holdOpenUntil: reloadPromise?.catch(() => undefined),
+          signal: options.signal,
         },
         observe,
       );
@@ -205,6 +211,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     retries: options.retries,
     allWorkersServed,
     allOk: routes.every((r) => r.failed === 0),
+    interrupted: options.signal?.aborted ?? false,
     routes,
     initialPids,
     finalPids,
@@ -239,7 +246,8 @@ function summarizeDeaths(events: ClusterEvent[], recordings: LoadRecording[], st
   return { intervalMs, deaths, unattributedFailures: unattributed };
 }
 
-/** 0: every expected worker served and nothing failed; 1 otherwise. */
-export function probeExitCode(result: ProbeResult): 0 | 1 {
+/** 0: every expected worker served and nothing failed; 1 otherwise; 130 when interrupted by Ctrl-C. */
+export function probeExitCode(result: ProbeResult): 0 | 1 | 130 {
+  if (result.interrupted) return 130;
   return result.allOk && result.allWorkersServed !== false ? 0 : 1;
 }

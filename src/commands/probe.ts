@@ -87,11 +87,16 @@ Examples:
       // The output mode is chosen here, once: JSON on stdout, or the table; the live view only on a TTY.
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
+      // First Ctrl-C: stop sending, report what was measured, stop the cluster gracefully. Second: leave now.
+      const interrupt = new AbortController();
+      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+      process.on('SIGINT', onSigint);
       let result;
       try {
-        result = await runProbe(options, live);
+        result = await runProbe({ ...options, signal: interrupt.signal }, live);
       } finally {
         live.done();
+        process.off('SIGINT', onSigint);
       }
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderProbeReport(result, c)}\n`);
       process.exitCode = probeExitCode(result);

@@ -100,6 +100,7 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
     ? `in-process cluster: ${result.workersExpected} workers, policy ${result.policy}`
     : `existing server${result.workersExpected !== null ? `, expecting ${result.workersExpected} workers` : ''}`;
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
+  if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
   parts.push(...renderReload(result, c), ...renderChaos(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
