@@ -20,9 +20,10 @@ export function bar(value: number, max: number, width: number): string {
 }
 
 export function formatMs(ms: number): string {
-  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (ms >= 100) return `${ms.toFixed(0)} ms`;
-  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  // The unit and precision are chosen on the rounded value, so 99.96 reads "100 ms", not "100.0 ms".
+  if (Number(ms.toFixed(0)) >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (Number(ms.toFixed(1)) >= 100) return `${ms.toFixed(0)} ms`;
+  if (Number(ms.toFixed(2)) >= 10) return `${ms.toFixed(1)} ms`;
   return `${ms.toFixed(2)} ms`;
 }
 

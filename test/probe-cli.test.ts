@@ -1,0 +1,127 @@
+/**
+ * `cluster-demo probe` through the real binary (dist/cli.js, NO_COLOR=1): the --json document, the table and
+ * its verdict, the keep-alive verdict, usage errors (exit 2, one line and a hint) and an unreachable --url
+ * (exit 1, one line).
+ */
+import { describe, expect, it } from 'vitest';
+import { findFreePort } from '../src/server/primary.js';
+import { lines, runCli, type CliResult } from './helpers.js';
+
+const HINT = '(run "cluster-demo probe --help" for usage)';
+
+/** Table rows that name a worker: `│ 12345 │ …`. */
+function pidRows(stdout: string): Array<{ pid: number; requests: number }> {
+  return lines(stdout)
+    .map((line) => /^│\s*(\d+)\s*│\s*([\d,]+)\s*│/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), requests: Number(m[2]!.replace(/,/g, '')) }));
+}
+
+function expectNoStack(result: CliResult): void {
+  expect(result.stderr).not.toMatch(/^\s{4}at /m);
+  expect(result.stdout).not.toMatch(/^\s{4}at /m);
+}
+
+describe('probe --json', () => {
+  it('prints one JSON document with the documented fields, and nothing else on stdout', async () => {
+    const result = await runCli(['probe', '--json', '--route', 'pid', '--requests', '400', '--workers', '2'], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expectNoStack(result);
+    expect(result.stdout.trimStart().startsWith('{')).toBe(true);
+    const doc = JSON.parse(result.stdout) as Record<string, unknown>;
+
+    expect(doc.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(doc.workersExpected).toBe(2);
+    expect(doc.allWorkersServed).toBe(true);
+    expect(Array.isArray(doc.routes)).toBe(true);
+    const routes = doc.routes as Array<Record<string, unknown>>;
+    expect(routes).toHaveLength(1);
+
+    const route = routes[0]!;
+    expect(route.route).toBe('/pid');
+    expect(route.requests).toBe(400);
+    expect(route.ok).toBe(400);
+    expect(route.failed).toBe(0);
+    expect(route.errors).toEqual({});
+    expect(route.statusCodes).toEqual({ 200: 400 });
+    expect(typeof route.rps).toBe('number');
+    expect(route.rps as number).toBeGreaterThan(0);
+    const latency = route.latencyMs as Record<string, number>;
+    for (const key of ['p50', 'p90', 'p99', 'max']) expect(typeof latency[key], `latencyMs.${key}`).toBe('number');
+    expect(latency.p50).toBeLessThanOrEqual(latency.p90!);
+    expect(latency.p90).toBeLessThanOrEqual(latency.p99!);
+    expect(latency.p99).toBeLessThanOrEqual(latency.max!);
+    const fairness = route.fairness as Record<string, unknown>;
+    expect(typeof fairness.jain).toBe('number');
+    expect(typeof fairness.maxMinRatio).toBe('number');
+
+    const workers = route.workers as Array<Record<string, unknown>>;
+    expect(workers).toHaveLength(2);
+    for (const worker of workers) {
+      expect(Number.isInteger(worker.pid)).toBe(true);
+      expect(typeof worker.host).toBe('string');
+      expect(worker.requests as number).toBeGreaterThan(0);
+      expect(typeof worker.share).toBe('number');
+      const workerLatency = worker.latencyMs as Record<string, unknown>;
+      expect(typeof workerLatency.p50).toBe('number');
+      expect(typeof workerLatency.p99).toBe('number');
+    }
+    expect(new Set(workers.map((w) => w.pid)).size).toBe(2);
+    expect(workers.reduce((sum, w) => sum + (w.requests as number), 0)).toBe(400);
+  });
+});
+
+describe('probe table output', () => {
+  it('names both worker PIDs and says that all 2 workers handled traffic', async () => {
+    const result = await runCli(['probe', '--route', 'pid', '--requests', '400', '--workers', '2'], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expectNoStack(result);
+    const rows = pidRows(result.stdout);
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.pid)).size).toBe(2);
+    for (const row of rows) expect(row.requests).toBeGreaterThan(0);
+    expect(rows.reduce((sum, r) => sum + r.requests, 0)).toBe(400);
+    expect(result.stdout).not.toMatch(/unknown/);
+    expect(lines(result.stdout)).toContain('✓ all 2 workers handled traffic');
+    expect(result.stdout).toMatch(/^Requests: 400 · 400 ok · 0 failed · /m);
+  });
+
+  it('--keep-alive --connections 1: one PID, the ✗ verdict and exit code 1', async () => {
+    const result = await runCli(['probe', '--keep-alive', '--connections', '1', '--route', 'pid', '--requests', '200', '--workers', '2'], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(1);
+    expectNoStack(result);
+    expect(result.stdout).toContain('✗ only 1 of 2 workers handled traffic');
+    expect(pidRows(result.stdout)).toEqual([{ pid: expect.any(Number), requests: 200 }]);
+  });
+});
+
+describe('probe usage errors', () => {
+  const cases: string[][] = [
+    ['--concurrency', '0'],
+    ['--concurrency', '-3'],
+    ['--concurrency', 'abc'],
+    ['--route', 'foo'],
+    ['--url', 'notaurl'],
+    ['--chaos', '1s', '--url', 'http://127.0.0.1:1'],
+  ];
+
+  it.each(cases.map((args) => [args.join(' '), args] as const))('%s → exit 2, one error line and the usage hint, no stack', async (_name, args) => {
+    const result = await runCli(['probe', ...args]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    const errLines = lines(result.stderr);
+    expect(errLines.filter((line) => line.startsWith('error:'))).toHaveLength(1);
+    expect(errLines).toEqual([expect.stringMatching(/^error: /), HINT]);
+    expectNoStack(result);
+  });
+});
+
+describe('probe --url with nothing listening', () => {
+  it('exits 1 with exactly one line: cannot connect … connection refused', async () => {
+    const port = await findFreePort('127.0.0.1');
+    const result = await runCli(['probe', '--url', `http://127.0.0.1:${port}`]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd()).toBe(`error: cannot connect to http://127.0.0.1:${port}: connection refused`);
+  });
+});
