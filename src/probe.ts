@@ -155,8 +155,13 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   try {
     observe.onStart?.({ target: target.origin, inProcess: cluster !== undefined, workers: workersExpected });
     if (cluster && options.chaosMs !== undefined) {
+      if (options.workers < 2) observe.onNotice?.('--chaos never kills the last listening worker, so with --workers 1 nothing is killed: use 2 or more');
       const running = cluster;
-      chaosTimer = setInterval(() => running.killWorker(), options.chaosMs);
+      // Never the last listening worker: the point is that the others keep serving while one is replaced
+      // (with none left, the primary closes the listening socket and clients are refused).
+      chaosTimer = setInterval(() => {
+        if (running.workers.filter((w) => w.listening).length > 1) running.killWorker();
+      }, options.chaosMs);
     }
     let reloadPending = options.reload;
     for (const { route, path, requests } of routesFor(options)) {
@@ -195,6 +200,9 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   } finally {
     clearInterval(chaosTimer);
   }
+  // A worker killed near the end of a chaos run: let its replacement come up (bounded), so the report can
+  // say how long each replacement took rather than "none yet".
+  if (cluster && options.chaosMs !== undefined && !options.signal?.aborted) await waitForAllListening(cluster, options.workers, 5_000);
   const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
   if (cluster) await cluster.stop();
 
@@ -219,6 +227,15 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     reload: reloadInfo,
     notices,
   };
+}
+
+async function waitForAllListening(cluster: RunningCluster, workers: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const live = cluster.workers;
+    if (live.length >= workers && live.every((w) => w.listening)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** Deaths during the run, their replacements and the failures in flight when they died. */

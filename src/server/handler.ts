@@ -110,6 +110,21 @@ export function createRequestHandler(options: HandlerOptions): http.RequestListe
   };
 }
 
+/** What llhttp's error codes mean, for the one-line body of a 400 (the client sent something unparseable). */
+const PARSE_ERRORS: Record<string, string> = {
+  HPE_INVALID_METHOD: 'unknown method (this server answers GET and HEAD)',
+  HPE_INVALID_URL: 'invalid request target (percent-encode non-ASCII bytes and control characters)',
+  HPE_INVALID_VERSION: 'unsupported HTTP version',
+  HPE_INVALID_HEADER_TOKEN: 'invalid character in a header',
+  HPE_INVALID_CONSTANT: 'malformed request line',
+  HPE_LF_EXPECTED: 'malformed line ending',
+  HPE_CR_EXPECTED: 'malformed line ending',
+  HPE_INVALID_CONTENT_LENGTH: 'invalid content-length',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'content-length together with transfer-encoding',
+  HPE_INVALID_TRANSFER_ENCODING: 'invalid transfer-encoding',
+  HPE_INVALID_CHUNK_SIZE: 'invalid chunk size',
+};
+
 export interface DemoServerOptions extends HandlerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -136,8 +151,8 @@ export function createDemoServer(options: DemoServerOptions): http.Server {
       return;
     }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : 'bad request';
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ${reason.length}\r\n\r\n${reason}`);
+    const reason = status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : `bad request: ${PARSE_ERRORS[err.code ?? ''] ?? 'malformed HTTP request'}`;
+    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
   });
   return server;
 }

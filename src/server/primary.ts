@@ -154,6 +154,59 @@ function connectableHost(host: string): string {
   return host;
 }
 
+interface HandleLike {
+  close(): void;
+}
+
+interface ClusterInternalMessage {
+  cmd?: unknown;
+  act?: unknown;
+  seq?: unknown;
+  ack?: unknown;
+}
+
+/**
+ * With the rr policy the primary accepts each connection and sends it to a worker over IPC (node:cluster's
+ * `newconn`), closing its own copy only when the worker acknowledges it. If the worker dies first (a crash,
+ * `--chaos`), Node never closes that copy: the client waits forever on a socket nobody will read. So the
+ * hand-offs a worker has not acknowledged yet are tracked here, and closed when it exits: the client gets a
+ * reset, which it can retry, instead of a hang. This wraps the worker's `process.send` (which node:cluster
+ * calls for every hand-off) and reads node:cluster's internal ack messages; with anything unexpected it
+ * tracks nothing and changes nothing.
+ */
+function trackHandoffs(worker: Worker): { closeOrphans(): number } {
+  const unacknowledged = new Map<number, HandleLike>();
+  const child = worker.process as unknown as { send: (...args: unknown[]) => boolean; on(event: 'internalMessage', listener: (message: unknown) => void): void };
+  const send = child.send;
+  if (typeof send === 'function') {
+    child.send = function (this: unknown, message: unknown, handle?: unknown, ...rest: unknown[]) {
+      const m = message as ClusterInternalMessage | null;
+      if (m && m.cmd === 'NODE_CLUSTER' && m.act === 'newconn' && typeof m.seq === 'number' && handle && typeof (handle as HandleLike).close === 'function') {
+        unacknowledged.set(m.seq, handle as HandleLike);
+      }
+      return send.call(this, message, handle, ...rest);
+    };
+    child.on('internalMessage', (message) => {
+      const m = message as ClusterInternalMessage | null;
+      if (m && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') unacknowledged.delete(m.ack);
+    });
+  }
+  return {
+    closeOrphans() {
+      const count = unacknowledged.size;
+      for (const handle of unacknowledged.values()) {
+        try {
+          handle.close();
+        } catch {
+          // Already closed.
+        }
+      }
+      unacknowledged.clear();
+      return count;
+    },
+  };
+}
+
 interface WorkerState {
   worker: Worker;
   pid: number;
@@ -162,6 +215,8 @@ interface WorkerState {
   listening: boolean;
   /** Asked to shut down (stop or reload): its exit is expected and is not respawned. */
   retiring: boolean;
+  /** SIGKILLed by killWorker() (chaos): its death says nothing about its health, so no backoff. */
+  killedOnPurpose: boolean;
   /** Forked by reload() and not yet listening: reload() handles its failure. */
   reloadCandidate: boolean;
   listened: Promise<void>;
@@ -246,6 +301,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   function fork(slot: Slot, replacing?: WorkerState): WorkerState {
     const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
+    const handoffs = trackHandoffs(worker);
     let onListening!: () => void;
     let onExit!: (value: { code: number | null; signal: string | null }) => void;
     const state: WorkerState = {
@@ -255,6 +311,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       startedAt: Date.now(),
       listening: false,
       retiring: false,
+      killedOnPurpose: false,
       reloadCandidate: replacing !== undefined,
       listened: new Promise<void>((resolve) => (onListening = resolve)),
       exited: new Promise((resolve) => (onExit = resolve)),
@@ -292,6 +349,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       // IPC errors (e.g. a send to a worker that just died) surface as 'exit' too; nothing to add here.
     });
     worker.on('exit', (code, signal) => {
+      handoffs.closeOrphans();
       states.delete(worker);
       onExit({ code, signal });
       const uptimeMs = Date.now() - state.startedAt;
@@ -313,9 +371,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   function scheduleRespawn(slot: Slot, dead: WorkerState, uptimeMs: number): void {
     // A worker that keeps dying soon after it starts is restarted ever more slowly, not in a tight loop.
+    // A deliberate kill (chaos) is not such a death: otherwise a long --chaos run would back every slot off
+    // towards maxMs, until the cluster has no worker left to take connections.
+    const quick = uptimeMs < backoff.stableMs && !dead.killedOnPurpose;
     if (uptimeMs >= backoff.stableMs) slot.quickDeaths = 0;
-    const delayMs = uptimeMs >= backoff.stableMs ? 0 : Math.min(backoff.maxMs, Math.round(backoff.initialMs * backoff.factor ** slot.quickDeaths));
-    if (uptimeMs < backoff.stableMs) slot.quickDeaths++;
+    const delayMs = quick ? Math.min(backoff.maxMs, Math.round(backoff.initialMs * backoff.factor ** slot.quickDeaths)) : 0;
+    if (quick) slot.quickDeaths++;
     emit({ type: 'worker-respawning', slot: slot.index, delayMs, afterPid: dead.pid });
     slot.respawnTimer = setTimeout(() => {
       slot.respawnTimer = undefined;
@@ -326,12 +387,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   function retire(state: WorkerState): Promise<boolean> {
     state.retiring = true;
     const message: PrimaryToWorker = { type: 'shutdown' };
-    try {
-      if (state.worker.isConnected()) state.worker.send(message);
-      else state.worker.process.kill('SIGTERM');
-    } catch {
-      state.worker.process.kill('SIGTERM');
-    }
+    const tell = () => {
+      try {
+        if (state.worker.isConnected()) state.worker.send(message);
+        else state.worker.process.kill('SIGTERM');
+      } catch {
+        state.worker.process.kill('SIGTERM');
+      }
+    };
+    // A worker still starting up has no message handler yet: a shutdown sent now would be dropped and cost
+    // the whole grace period (e.g. stop() right after a respawn). It is told as soon as it listens.
+    if (state.listening) tell();
+    else void state.listened.then(tell);
     let timer: NodeJS.Timeout | undefined;
     const graceExpired = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => {
@@ -414,6 +481,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     if (candidates.length === 0) return undefined;
     const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
     emit({ type: 'worker-killed', pid: victim.pid, reason: 'chaos' });
+    victim.killedOnPurpose = true;
+    // It stops counting as listening now, not when its exit is noticed (under load that can take a while):
+    // callers that must keep one worker serving decide on what is really left.
+    victim.listening = false;
     victim.worker.process.kill('SIGKILL');
     return victim.pid;
   }
