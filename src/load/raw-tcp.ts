@@ -71,6 +71,9 @@ export interface RawExchangeCallbacks {
   onEnd(error: string | undefined): void;
 }
 
+/** libuv's end-of-stream code; the same on every platform (UV__EOF). */
+const UV_EOF = -4095;
+
 /** One read buffer for every connection: each response is parsed synchronously inside its read callback. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
@@ -117,7 +120,7 @@ export function rawExchange(bindings: Bindings, ip: string, ipv6: boolean, port:
       }
       if (nread === 0) return;
       // EOF: the server closed first (it was asked to), so the TIME_WAIT is its, and our port is free again.
-      const error = getSystemErrorName(nread) === 'EOF' ? undefined : getSystemErrorName(nread);
+      const error = nread === UV_EOF ? undefined : getSystemErrorName(nread);
       close();
       callbacks.onEnd(error);
     };
