@@ -26,7 +26,7 @@ export interface CompareOptions {
   connections: number;
 }
 
-export const COMPARE_DEFAULTS = { light: 2000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
+export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
 
 export interface ContenderSummary {
   label: string;

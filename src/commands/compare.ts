@@ -29,7 +29,7 @@ export function makeCompareCommand(): Command {
     .option('--rr-vs-none', "Node's round-robin scheduling vs the OS's (NODE_CLUSTER_SCHED_POLICY)")
     .option('-w, --workers <n|max>', 'cluster size', parseWorkers, os.availableParallelism())
     .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
-    .option('-r, --requests <n>', 'requests per workload and run (default: 2000 light, 60 heavy, 100 mixed)', parsePositiveInt)
+    .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', parsePositiveInt)
     .option('-d, --duration <time>', 'run each workload this long instead, e.g. 3s', parseDurationMs)
     .option('--n <n>', 'n for the CPU-bound /api/:n (default: about 40 ms of work, so per-request overhead stays small)', parsePositiveInt, 50_000_000)
     .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', parsePositiveInt, 3)
