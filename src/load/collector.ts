@@ -1,16 +1,20 @@
 import { newLatencyHistogram, recordMs, type LatencyHistogram } from '../stats/latency.js';
 
-/** What one logical request ended with (after any retries). */
-export interface RequestOutcome {
-  /** performance.now() when the first attempt started. */
-  startedAt: number;
-  latencyMs: number;
-  status?: number;
-  pid?: number;
-  host?: string;
-  primaryPid?: number;
-  /** Why it failed: an errno such as ECONNRESET, `timeout`, `HTTP 503`, … */
-  error?: string;
+/**
+ * What one attempt ended with: a response (status and who served it) or an error. Every outcome has all five
+ * fields (undefined where absent), so the code handling them sees one object shape.
+ */
+export interface Outcome {
+  status: number | undefined;
+  pid: number | undefined;
+  host: string | undefined;
+  primaryPid: number | undefined;
+  /** Why it failed: an errno such as ECONNRESET, `timeout`, … (HTTP error statuses are classified later). */
+  error: string | undefined;
+}
+
+export function failure(error: string): Outcome {
+  return { status: undefined, pid: undefined, host: undefined, primaryPid: undefined, error };
 }
 
 export interface WorkerTally {
@@ -46,7 +50,8 @@ export class LoadCollector {
   retries = 0;
   portBackoffs = 0;
 
-  record(outcome: RequestOutcome): void {
+  /** One logical request (after any retries): started at `startedAt` (performance.now()), took latencyMs. */
+  record(outcome: Outcome, startedAt: number, latencyMs: number): void {
     this.completed++;
     if (outcome.status !== undefined) this.statusCodes.set(outcome.status, (this.statusCodes.get(outcome.status) ?? 0) + 1);
     const cause = outcome.error ?? (outcome.status !== undefined && (outcome.status < 200 || outcome.status >= 400) ? `HTTP ${outcome.status}` : undefined);
@@ -54,9 +59,9 @@ export class LoadCollector {
     else {
       this.failed++;
       this.errors.set(cause, (this.errors.get(cause) ?? 0) + 1);
-      if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ startedAt: outcome.startedAt, failedAt: outcome.startedAt + outcome.latencyMs, cause });
+      if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ startedAt, failedAt: startedAt + latencyMs, cause });
     }
-    recordMs(this.latency, outcome.latencyMs);
+    recordMs(this.latency, latencyMs);
     if (outcome.status === undefined) return; // no response, so no worker to credit
     const key = outcome.pid === undefined ? 'unknown' : `${outcome.host ?? ''}|${outcome.primaryPid ?? ''}|${outcome.pid}`;
     let tally = this.workers.get(key);
@@ -65,7 +70,7 @@ export class LoadCollector {
       this.workers.set(key, tally);
     }
     tally.requests++;
-    recordMs(tally.latency, outcome.latencyMs);
+    recordMs(tally.latency, latencyMs);
   }
 
   /** Requests per worker PID so far, for the live view. */

@@ -12,7 +12,7 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pool as UndiciPool } from 'undici';
-import { LoadCollector, type RequestOutcome } from './collector.js';
+import { failure, LoadCollector, type Outcome } from './collector.js';
 import { pidFromBody, ResponseParser, type ParsedResponse } from './response-parser.js';
 import { loadRawTcp, rawExchange, type RawConnection } from './raw-tcp.js';
 import { lookup } from 'node:dns/promises';
@@ -72,7 +72,8 @@ const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'closed before
 const PORT_EXHAUSTED = 'EADDRNOTAVAIL';
 const PROGRESS_INTERVAL_MS = 200;
 
-type Done = (outcome: Omit<RequestOutcome, 'startedAt' | 'latencyMs'>) => void;
+/** An attempt's outcome, and when its response was complete (performance.now()), if there was one. */
+type Done = (outcome: Outcome, completedAt: number | undefined) => void;
 type Send = (done: Done) => void;
 
 function errorCode(err: unknown): string {
@@ -107,18 +108,35 @@ async function resolveCloseTarget(options: LoadOptions): Promise<CloseTarget> {
   };
 }
 
+/**
+ * How long after a complete response the server gets to close the connection (it was asked to) before the
+ * client closes it instead; only a server that ignores `connection: close` ever waits this long.
+ */
+const CLOSE_GRACE_MS = 1000;
+
 function newPending(timeoutMs: number, inFlight: Set<PendingRequest>, done: Done, abort: () => void): PendingRequest {
   const pending: PendingRequest = {
     deadline: performance.now() + timeoutMs,
     finished: false,
+    response: undefined,
+    completedAt: undefined,
+    complete(outcome) {
+      if (pending.finished || pending.response) return;
+      // The latency ends here; the lane is freed when the server has closed the connection (finish), as ab
+      // does, so the generator never holds more connections open than its concurrency.
+      pending.response = outcome;
+      pending.completedAt = performance.now();
+      pending.deadline = pending.completedAt + CLOSE_GRACE_MS;
+    },
     finish(outcome) {
       if (pending.finished) return;
       pending.finished = true;
       inFlight.delete(pending);
-      done(outcome);
+      // A reset or close after a complete response does not undo the response.
+      done(pending.response ?? outcome, pending.completedAt);
     },
     abort() {
-      pending.finish({ error: 'timeout' });
+      pending.finish(failure('timeout'));
       abort();
     },
   };
@@ -126,8 +144,8 @@ function newPending(timeoutMs: number, inFlight: Set<PendingRequest>, done: Done
   return pending;
 }
 
-function toOutcome(parsed: ParsedResponse): Omit<RequestOutcome, 'startedAt' | 'latencyMs'> {
-  return { status: parsed.status, pid: parsed.pid, host: parsed.host, primaryPid: parsed.primaryPid };
+function toOutcome(parsed: ParsedResponse): Outcome {
+  return { status: parsed.status, pid: parsed.pid, host: parsed.host, primaryPid: parsed.primaryPid, error: undefined };
 }
 
 /** Feeds one read to the parser; finishes the request when the response is complete or malformed. */
@@ -137,10 +155,10 @@ function feed(parser: ResponseParser, pending: PendingRequest, data: Buffer): bo
     const parsed = parser.push(data, true);
     // Complete. The connection is left for the server to close (it was asked to): whoever closes first keeps
     // the TIME_WAIT, and it must not be us, or every request would hold one of ~28k local ports for 60 s.
-    if (parsed) pending.finish(toOutcome(parsed));
+    if (parsed) pending.complete(toOutcome(parsed));
     return true;
   } catch (err) {
-    pending.finish({ error: `malformed response: ${(err as Error).message}` });
+    pending.finish(failure(`malformed response: ${(err as Error).message}`));
     return false;
   }
 }
@@ -153,13 +171,13 @@ function makeRawSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
     const pending = newPending(timeoutMs, inFlight, done, () => connection?.close());
     connection = rawExchange(bindings, target.ip, target.ipv6, target.port, target.request, {
       onData: (data) => {
-        if (!pending.finished && !feed(parser, pending, data)) connection?.close();
+        if (!pending.finished && !pending.response && !feed(parser, pending, data)) connection?.close();
       },
       onEnd: (error) => {
         if (pending.finished) return;
-        if (error !== undefined) return pending.finish({ error });
+        if (error !== undefined || pending.response) return pending.finish(failure(error ?? 'closed before response'));
         const parsed = parser.end();
-        pending.finish(parsed ? toOutcome(parsed) : { error: 'closed before response' });
+        pending.finish(parsed ? toOutcome(parsed) : failure('closed before response'));
       },
     });
   };
@@ -175,7 +193,7 @@ function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
       onread: {
         buffer: READ_BUFFER,
         callback: (bytes: number, buffer: Uint8Array) => {
-          if (pending.finished) return true;
+          if (pending.finished || pending.response) return true;
           if (feed(parser, pending, Buffer.from(buffer.buffer, buffer.byteOffset, bytes))) return true;
           socket.destroy();
           return false;
@@ -186,19 +204,23 @@ function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
     socket.on('end', () => {
       // The server closed its side: close ours at once (no half-close round trip).
       socket.destroy();
-      if (pending.finished) return;
+      if (pending.finished || pending.response) return pending.finish(failure('closed before response'));
       const parsed = parser.end();
-      pending.finish(parsed ? toOutcome(parsed) : { error: 'closed before response' });
+      pending.finish(parsed ? toOutcome(parsed) : failure('closed before response'));
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => pending.finish({ error: err.code ?? err.message }));
-    socket.on('close', () => pending.finish({ error: 'closed before response' }));
+    socket.on('error', (err: NodeJS.ErrnoException) => pending.finish(failure(err.code ?? err.message)));
+    socket.on('close', () => pending.finish(failure('closed before response')));
   };
 }
 
 interface PendingRequest {
   deadline: number;
   finished: boolean;
-  finish(outcome: Omit<RequestOutcome, 'startedAt' | 'latencyMs'>): void;
+  /** The complete response, while the connection waits for the server's close. */
+  response: Outcome | undefined;
+  completedAt: number | undefined;
+  complete(outcome: Outcome): void;
+  finish(outcome: Outcome): void;
   abort(): void;
 }
 
@@ -236,9 +258,9 @@ async function makeKeepAliveSender(options: LoadOptions): Promise<{ send: Send; 
           await response.body.dump();
         }
         const primary = header('x-primary-pid');
-        done({ status: response.statusCode, pid, host: header('x-hostname'), primaryPid: primary !== undefined ? Number(primary) : undefined });
+        done({ status: response.statusCode, pid, host: header('x-hostname'), primaryPid: primary !== undefined ? Number(primary) : undefined, error: undefined }, performance.now());
       })
-      .catch((err: unknown) => done({ error: errorCode(err) }));
+      .catch((err: unknown) => done(failure(errorCode(err)), undefined));
   };
   return { send, close: () => pool.close() };
 }
@@ -282,7 +304,7 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
     const shouldIssue = () => !options.signal?.aborted && (held || (issued < total && performance.now() < deadline));
 
     const attempt = (firstStartedAt: number, retriesLeft: number, portWaitMs: number) => {
-      send((result) => {
+      send((result, completedAt) => {
         if (result.error === PORT_EXHAUSTED) {
           // Out of ephemeral ports (TIME_WAIT): wait for the kernel to free some and try again, not a failure.
           collector.portBackoffs++;
@@ -301,7 +323,7 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
           attempt(firstStartedAt, retriesLeft - 1, portWaitMs);
           return;
         }
-        collector.record({ ...result, startedAt: firstStartedAt, latencyMs: performance.now() - firstStartedAt });
+        collector.record(result, firstStartedAt, (completedAt ?? performance.now()) - firstStartedAt);
         next();
       });
     };
