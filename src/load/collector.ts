@@ -40,7 +40,9 @@ const MAX_FAILURE_RECORDS = 10_000;
  */
 export class LoadCollector {
   readonly latency = newLatencyHistogram();
+  /** Keyed by host|primary|pid: the same PID on two hosts (or under two primaries) is two workers. */
   readonly workers = new Map<string, WorkerTally>();
+  private readonly lastByPid = new Map<number, WorkerTally>();
   readonly statusCodes = new Map<number, number>();
   readonly errors = new Map<string, number>();
   readonly failures: FailureRecord[] = [];
@@ -63,14 +65,24 @@ export class LoadCollector {
     }
     recordMs(this.latency, latencyMs);
     if (outcome.status === undefined) return; // no response, so no worker to credit
+    // Fast path: the worker this PID mapped to last time (no key string per request).
+    let tally = outcome.pid === undefined ? undefined : this.lastByPid.get(outcome.pid);
+    if (tally === undefined || tally.host !== (outcome.host ?? null) || tally.primaryPid !== (outcome.primaryPid ?? null)) {
+      tally = this.tallyFor(outcome);
+      if (outcome.pid !== undefined) this.lastByPid.set(outcome.pid, tally);
+    }
+    tally.requests++;
+    recordMs(tally.latency, latencyMs);
+  }
+
+  private tallyFor(outcome: Outcome): WorkerTally {
     const key = outcome.pid === undefined ? 'unknown' : `${outcome.host ?? ''}|${outcome.primaryPid ?? ''}|${outcome.pid}`;
     let tally = this.workers.get(key);
     if (tally === undefined) {
       tally = { pid: outcome.pid ?? null, host: outcome.host ?? null, primaryPid: outcome.primaryPid ?? null, requests: 0, latency: newLatencyHistogram() };
       this.workers.set(key, tally);
     }
-    tally.requests++;
-    recordMs(tally.latency, latencyMs);
+    return tally;
   }
 
   /** Requests per worker PID so far, for the live view. */

@@ -42,6 +42,52 @@ export function decodeChunked(raw: Buffer): Buffer | undefined {
   }
 }
 
+const enum Header {
+  Other,
+  ContentLength,
+  TransferEncoding,
+  WorkerPid,
+  Hostname,
+  PrimaryPid,
+}
+
+const HEADER_NAMES: Array<[Buffer, Header]> = [
+  [Buffer.from('content-length'), Header.ContentLength],
+  [Buffer.from('transfer-encoding'), Header.TransferEncoding],
+  [Buffer.from('x-worker-pid'), Header.WorkerPid],
+  [Buffer.from('x-hostname'), Header.Hostname],
+  [Buffer.from('x-primary-pid'), Header.PrimaryPid],
+];
+
+/** Which of the headers we read buf[start, end) names, ignoring ASCII case. */
+function matchHeader(buf: Buffer, start: number, end: number): Header {
+  const length = end - start;
+  for (const [name, header] of HEADER_NAMES) {
+    if (name.length !== length) continue;
+    let i = 0;
+    // | 0x20 lowercases ASCII letters; the names contain only letters and '-', which it leaves alone.
+    while (i < length && (buf[start + i]! | 0x20) === name[i]) i++;
+    if (i === length) return header;
+  }
+  return Header.Other;
+}
+
+/** The decimal number in buf[start, end), or -1 if it is empty or has anything but digits. */
+function digitsAt(buf: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+function positiveOrUndefined(n: number): number | undefined {
+  return n > 0 ? n : undefined;
+}
+
 export class ResponseParser {
   private buffer: Buffer | undefined;
   private headEnd = -1;
@@ -80,37 +126,51 @@ export class ResponseParser {
     return this.completeIfFramed();
   }
 
+  /**
+   * Reads the status line and the few headers that matter straight from the bytes: no string per line or per
+   * header name (at thousands of responses a second, those strings are most of the generator's garbage).
+   */
   private parseHead(end: number): void {
+    const buf = this.buffer!;
     this.headEnd = end + 4;
-    const head = this.buffer!.toString('latin1', 0, end);
-    const lines = head.split('\r\n');
-    const statusLine = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
-    if (!statusLine) throw new Error('malformed status line');
-    this.status = Number(statusLine[1]);
-    this.noBody = this.isHead || this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200);
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) continue;
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      switch (name) {
-        case 'content-length':
-          this.contentLength = Number(value);
-          break;
-        case 'transfer-encoding':
-          this.chunked = value.toLowerCase().includes('chunked');
-          break;
-        case 'x-worker-pid':
-          this.pid = Number(value) || undefined;
-          break;
-        case 'x-hostname':
-          this.host = value;
-          break;
-        case 'x-primary-pid':
-          this.primaryPid = Number(value) || undefined;
-          break;
+    // "HTTP/1.0 200" or "HTTP/1.1 200"
+    if (end < 12 || buf.toString('latin1', 0, 7) !== 'HTTP/1.' || (buf[7] !== 0x30 && buf[7] !== 0x31) || buf[8] !== 0x20) {
+      throw new Error('malformed status line');
+    }
+    const status = digitsAt(buf, 9, 12);
+    if (status < 100) throw new Error('malformed status line');
+    this.status = status;
+    this.noBody = this.isHead || status === 204 || status === 304 || (status >= 100 && status < 200);
+    let lineStart = buf.indexOf(0x0a, 12) + 1;
+    while (lineStart > 0 && lineStart < end) {
+      let lineEnd = buf.indexOf(0x0d, lineStart);
+      if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+      const colon = buf.indexOf(0x3a, lineStart);
+      if (colon > lineStart && colon < lineEnd) {
+        let valueStart = colon + 1;
+        let valueEnd = lineEnd;
+        while (valueStart < valueEnd && (buf[valueStart] === 0x20 || buf[valueStart] === 0x09)) valueStart++;
+        while (valueEnd > valueStart && (buf[valueEnd - 1] === 0x20 || buf[valueEnd - 1] === 0x09)) valueEnd--;
+        switch (matchHeader(buf, lineStart, colon)) {
+          case Header.ContentLength:
+            this.contentLength = digitsAt(buf, valueStart, valueEnd);
+            if (this.contentLength < 0) throw new Error('malformed content-length');
+            break;
+          case Header.TransferEncoding:
+            this.chunked = buf.toString('latin1', valueStart, valueEnd).toLowerCase().includes('chunked');
+            break;
+          case Header.WorkerPid:
+            this.pid = positiveOrUndefined(digitsAt(buf, valueStart, valueEnd));
+            break;
+          case Header.Hostname:
+            this.host = buf.toString('latin1', valueStart, valueEnd);
+            break;
+          case Header.PrimaryPid:
+            this.primaryPid = positiveOrUndefined(digitsAt(buf, valueStart, valueEnd));
+            break;
+        }
       }
+      lineStart = lineEnd + 2;
     }
   }
 
