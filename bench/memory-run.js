@@ -11,8 +11,12 @@
  * the engine had to wait for free local ports (EADDRNOTAVAIL). Exit 0 when every request succeeded.
  */
 import { runLoad } from '../dist/load/engine.js';
+import { keepGeneratorHeapSmall } from '../dist/load/heap.js';
 import { summarizeRoute } from '../dist/load/summary.js';
 import { cliEntryPath, spawnServer } from '../dist/server/spawn.js';
+
+// The same heap setting as the CLI process that runs `probe` (src/load/heap.ts, called in src/cli.ts).
+keepGeneratorHeapSmall();
 
 const MB = 1024 * 1024;
 const requests = Number(process.argv[2]);

@@ -8,6 +8,7 @@ import { makeCompareCommand } from './commands/compare.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
 import { ExpectedError, UsageError } from './errors.js';
+import { keepGeneratorHeapSmall } from './load/heap.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,6 +34,8 @@ Examples:
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // probe and compare run the load engine in this process: keep its memory flat over long runs (heap.ts).
+  if (argv[2] === 'probe' || argv[2] === 'compare') keepGeneratorHeapSmall();
   try {
     await makeProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
