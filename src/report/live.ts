@@ -2,14 +2,20 @@ import type { ChalkInstance } from 'chalk';
 import type { LoadProgress } from '../load/engine.js';
 import { formatInt } from './style.js';
 
-/** One status line for the live view; pure. */
+/** One status line for the live view, at most `width` visible characters; pure. */
 export function renderProgressLine(p: LoadProgress, c: ChalkInstance, width = 100): string {
   const rate = p.elapsedMs > 0 ? (p.completed * 1000) / p.elapsedMs : 0;
   const of = p.total !== undefined ? `/${formatInt(p.total)}` : p.durationMs ? ` (${(p.elapsedMs / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s)` : '';
-  const pids = [...p.perPid].sort((a, b) => (a.pid ?? 0) - (b.pid ?? 0)).map((w) => `${w.pid ?? '?'}:${formatInt(w.requests)}`).join(' ');
-  const failed = p.failed > 0 ? c.red(` ${formatInt(p.failed)} failed`) : '';
-  const line = `${c.cyan(p.path)} ${formatInt(p.completed)}${of} · ${formatInt(rate)} req/s${failed} · ${pids}`;
-  return line.length > width + 20 ? `${line.slice(0, width + 17)}…` : line;
+  const failed = p.failed > 0 ? ` · ${formatInt(p.failed)} failed` : '';
+  const rest = ` ${formatInt(p.completed)}${of} · ${formatInt(rate)} req/s${failed}`;
+  let pids = [...p.perPid]
+    .sort((a, b) => (a.pid ?? 0) - (b.pid ?? 0))
+    .map((w) => `${w.pid ?? '?'}:${formatInt(w.requests)}`)
+    .join(' ');
+  // Cut the per-PID list, not the counters, when the terminal is narrow (measured without colour codes).
+  const room = width - p.path.length - rest.length - 3;
+  if (pids.length > room) pids = room > 1 ? `${pids.slice(0, room - 1)}…` : '';
+  return `${c.cyan(p.path)}${p.failed > 0 ? rest.replace(failed, c.red(failed)) : rest}${pids ? ` · ${pids}` : ''}`;
 }
 
 export interface LiveView {
@@ -30,7 +36,7 @@ export function createLiveView(stream: NodeJS.WriteStream, enabled: boolean, c: 
   return {
     onProgress(progress) {
       if (!live) return;
-      stream.write(`\r\x1b[2K${renderProgressLine(progress, c, (stream.columns ?? 100) - 1)}`);
+      stream.write(`\r\x1b[2K${renderProgressLine(progress, c, (stream.columns || 100) - 1)}`);
       drawn = true;
     },
     onNotice(line) {
