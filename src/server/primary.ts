@@ -252,7 +252,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   frozenPolicy = policy;
 
   const requestedPort = options.port ?? 3000;
-  const port = requestedPort === 0 ? await findFreePort(host) : requestedPort;
+  let port = requestedPort;
+  if (requestedPort === 0) {
+    try {
+      port = await findFreePort(host);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, 0, e.message), { cause: err });
+    }
+  }
   const config: WorkerConfig = {
     host,
     port,

@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { lines, runCli } from './helpers.js';
+
+describe('serve: addresses it cannot listen on', () => {
+  for (const port of ['0', '3457']) {
+    it(`a host that does not resolve (--port ${port}): one line, exit 1, no stack`, async () => {
+      const result = await runCli(['serve', '--host', '999.1.1.1', '--port', port]);
+      expect(result.code).toBe(1);
+      expect(lines(result.stderr)).toEqual(['error: host 999.1.1.1 could not be resolved — check --host']);
+    });
+  }
+
+  it('an address this machine does not have: one line, exit 1, no fork loop', async () => {
+    const result = await runCli(['serve', '--host', '192.0.2.1', '--port', '0', '--workers', '2']);
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual(['error: address 192.0.2.1 is not available on this machine — check --host (127.0.0.1 or 0.0.0.0)']);
+    expect(result.stdout.match(/^Worker \d+ started$/gm)?.length ?? 0).toBeLessThanOrEqual(2);
+  });
+});
