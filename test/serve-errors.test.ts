@@ -17,3 +17,24 @@ describe('serve: addresses it cannot listen on', () => {
     expect(result.stdout.match(/^Worker \d+ started$/gm)?.length ?? 0).toBeLessThanOrEqual(2);
   });
 });
+
+describe('serve: a worker still busy after --grace', () => {
+  it('is killed, and the exit code says so (1)', async () => {
+    const { cliEntryPath, spawnServer } = await import('../src/server/spawn.js');
+    const { request, sleep } = await import('./helpers.js');
+    const server = await spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', '1', '--grace', '0.5']);
+    try {
+      // About 4 s of CPU: still running when the grace period ends.
+      const inFlight = request(server.url, '/api/5000000000', { timeoutMs: 20_000 }).catch((err: Error) => err);
+      await sleep(300);
+      const started = Date.now();
+      const exit = await server.stop('SIGTERM');
+      expect(exit.code).toBe(1);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(server.output()).toMatch(/Worker \d+ still busy after the grace period — killed/);
+      expect(await inFlight).toBeInstanceOf(Error);
+    } finally {
+      await server.stop('SIGKILL');
+    }
+  });
+});
