@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { ExpectedError, UsageError } from './errors.js';
+import { describeCause } from './load/causes.js';
 import { runLoad, type LoadObserver, type LoadRecording } from './load/engine.js';
 import { summarizeRoute, type RouteReport } from './load/summary.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
@@ -84,16 +85,6 @@ export function validateProbeOptions(options: ProbeOptions): void {
   if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'probe');
 }
 
-const CONNECT_ERRORS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
 /** One TCP connect before the load, so "nothing is listening" is one clear line rather than N failures. */
 export function checkReachable(url: URL, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -107,7 +98,7 @@ export function checkReachable(url: URL, timeoutMs: number): Promise<void> {
       reject(new ExpectedError(`cannot connect to ${url.origin}: timed out after ${timeoutMs} ms`));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new ExpectedError(`cannot connect to ${url.origin}: ${CONNECT_ERRORS[err.code ?? ''] ?? err.message}`, { cause: err }));
+      reject(new ExpectedError(`cannot connect to ${url.origin}: ${err.code ? describeCause(err.code) : err.message}`, { cause: err }));
     });
   });
 }

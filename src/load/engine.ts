@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool as UndiciPool } from 'undici';
 import { failure, LoadCollector, type Outcome } from './collector.js';
 import { pidFromBody, ResponseParser, type ParsedResponse } from './response-parser.js';
-import { loadRawTcp, rawExchange, type RawConnection } from './raw-tcp.js';
+import { loadRawTcp, rawExchange, READ_BUFFER, type RawConnection } from './raw-tcp.js';
 import { lookup } from 'node:dns/promises';
 
 export interface LoadOptions {
@@ -84,9 +84,6 @@ function errorCode(err: unknown): string {
   return code ?? e.message ?? 'unknown error';
 }
 
-/** One read buffer shared by every socket: responses are parsed synchronously inside the read callback. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
 export type Transport = 'raw' | 'net';
 
 interface CloseTarget {
@@ -132,11 +129,11 @@ function newPending(timeoutMs: number, inFlight: Set<PendingRequest>, done: Done
       if (pending.finished) return;
       pending.finished = true;
       inFlight.delete(pending);
-      // A reset or close after a complete response does not undo the response.
-      done(pending.response ?? outcome, pending.completedAt);
+      done(outcome, pending.completedAt);
     },
     abort() {
-      pending.finish(failure('timeout'));
+      // Past the deadline: a complete response whose connection the server never closed still counts.
+      pending.finish(pending.response ?? failure('timeout'));
       abort();
     },
   };
@@ -163,6 +160,21 @@ function feed(parser: ResponseParser, pending: PendingRequest, data: Buffer): bo
   }
 }
 
+/** Shared, never mutated: the outcome of a connection that ended before a complete response. */
+const CLOSED_EARLY = failure('closed before response');
+
+/**
+ * The connection ended (the server's close, a reset, an error): settle the request with what arrived. A
+ * complete response stands whatever happens to the connection after it.
+ */
+function settle(parser: ResponseParser, pending: PendingRequest, error: string | undefined): void {
+  if (pending.finished) return;
+  if (pending.response) return pending.finish(pending.response);
+  if (error !== undefined) return pending.finish(failure(error));
+  const parsed = parser.end();
+  pending.finish(parsed ? toOutcome(parsed) : CLOSED_EARLY);
+}
+
 function makeRawSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>): Send {
   const bindings = loadRawTcp()!;
   return (done) => {
@@ -173,12 +185,7 @@ function makeRawSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
       onData: (data) => {
         if (!pending.finished && !pending.response && !feed(parser, pending, data)) connection?.close();
       },
-      onEnd: (error) => {
-        if (pending.finished) return;
-        if (error !== undefined || pending.response) return pending.finish(failure(error ?? 'closed before response'));
-        const parsed = parser.end();
-        pending.finish(parsed ? toOutcome(parsed) : failure('closed before response'));
-      },
+      onEnd: (error) => settle(parser, pending, error),
     });
   };
 }
@@ -204,12 +211,10 @@ function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
     socket.on('end', () => {
       // The server closed its side: close ours at once (no half-close round trip).
       socket.destroy();
-      if (pending.finished || pending.response) return pending.finish(failure('closed before response'));
-      const parsed = parser.end();
-      pending.finish(parsed ? toOutcome(parsed) : failure('closed before response'));
+      settle(parser, pending, undefined);
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => pending.finish(failure(err.code ?? err.message)));
-    socket.on('close', () => pending.finish(failure('closed before response')));
+    socket.on('error', (err: NodeJS.ErrnoException) => settle(parser, pending, err.code ?? err.message));
+    socket.on('close', () => settle(parser, pending, CLOSED_EARLY.error));
   };
 }
 

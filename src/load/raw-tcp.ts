@@ -26,7 +26,7 @@ interface TcpHandle {
 interface Bindings {
   TCP: new (type: number) => TcpHandle;
   TCPConnectWrap: new () => { oncomplete: ((status: number) => void) | null };
-  WriteWrap: new () => { handle: TcpHandle; oncomplete: (() => void) | null; async: boolean };
+  WriteWrap: new () => { handle: TcpHandle; oncomplete: () => void; async: boolean };
   socketType: number;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
@@ -75,10 +75,10 @@ export interface RawExchangeCallbacks {
 const UV_EOF = -4095;
 
 /** One read buffer for every connection: each response is parsed synchronously inside its read callback. */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+export const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-/** Node asserts that onread is always a function; after close, reads are ignored. */
-function ignoreRead(): void {}
+/** Node asserts that callbacks it may call are functions; these ignore late reads and finished writes. */
+function ignore(): void {}
 
 export interface RawConnection {
   close(): void;
@@ -94,7 +94,7 @@ export function rawExchange(bindings: Bindings, ip: string, ipv6: boolean, port:
   const close = () => {
     if (closed) return;
     closed = true;
-    handle.onread = ignoreRead;
+    handle.onread = ignore;
     handle.close();
   };
   const fail = (status: number) => {
@@ -107,7 +107,8 @@ export function rawExchange(bindings: Bindings, ip: string, ipv6: boolean, port:
     if (status < 0) return fail(status);
     const writeReq = new bindings.WriteWrap();
     writeReq.handle = handle;
-    writeReq.oncomplete = null;
+    // Called only if the write could not complete at once (it always can for a request this small).
+    writeReq.oncomplete = ignore;
     writeReq.async = false;
     const writeStatus = handle.writeBuffer(writeReq, request);
     if (writeStatus < 0) return fail(writeStatus);

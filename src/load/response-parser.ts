@@ -15,6 +15,7 @@ export interface ParsedResponse {
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY_KEPT = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The PID in a seed-style body: `Which PID handled this process: 54322`, `… at pid: 54323`, or JSON `"pid":1`. */
 export function pidFromBody(body: string): number | undefined {
@@ -176,7 +177,7 @@ export class ResponseParser {
 
   private completeIfFramed(): ParsedResponse | undefined {
     const body = this.buffer!.subarray(this.headEnd);
-    if (this.noBody) return this.finish(Buffer.alloc(0));
+    if (this.noBody) return this.finish(EMPTY);
     if (this.chunked) {
       const decoded = decodeChunked(body);
       return decoded === undefined ? undefined : this.finish(decoded);

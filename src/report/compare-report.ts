@@ -1,7 +1,6 @@
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { CompareResult, ContenderSummary, WorkloadResult } from '../compare.js';
-import { formatInt, formatMs } from './style.js';
+import { formatInt, formatMs, makeTable } from './style.js';
 
 function ratioText(a: number, b: number, digits = 2): string {
   return a > 0 ? `${(b / a).toFixed(digits)}×` : '—';
@@ -31,12 +30,7 @@ export function workloadVerdict(result: CompareResult, w: WorkloadResult): strin
 }
 
 function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstance): string {
-  const table = new Table({
-    head: ['', `A: ${w.a.label}`, `B: ${w.b.label}`, 'B/A'],
-    colAligns: ['left', 'right', 'right', 'right'],
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
-  });
+  const table = makeTable(['', `A: ${w.a.label}`, `B: ${w.b.label}`, 'B/A'], ['left', 'right', 'right', 'right'], c);
   const row = (name: string, a: number, b: number, fmt: (v: number) => string, ratio = true) => table.push([name, fmt(a), fmt(b), ratio ? ratioText(a, b) : '']);
   table.push(['req/s (median)', formatInt(w.a.rps) + range(w.a), formatInt(w.b.rps) + range(w.b), c.bold(`${w.ratio.toFixed(2)}×`)]);
   row('p50', w.a.latencyMs.p50, w.b.latencyMs.p50, formatMs);

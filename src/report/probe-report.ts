@@ -1,8 +1,8 @@
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 import type { RouteReport } from '../load/summary.js';
 import type { ProbeResult } from '../probe.js';
-import { bar, describeCause, formatInt, formatMs, formatPercent } from './style.js';
+import { describeCause } from '../load/causes.js';
+import { bar, formatInt, formatMs, formatPercent, makeTable } from './style.js';
 
 const BAR_WIDTH = 28;
 
@@ -40,12 +40,7 @@ function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance):
   lines.push(c.bold(`GET ${route.path}`) + c.dim(`  ·  concurrency ${result.concurrency}  ·  ${connMode}`));
   const origins = new Set(route.workers.filter((w) => w.pid !== null).map((w) => `${w.host}|${w.primaryPid}`));
   const showOrigin = origins.size > 1;
-  const table = new Table({
-    head: [showOrigin ? 'PID host/primary' : 'PID', 'requests', 'share', '', 'p50', 'p99'],
-    colAligns: ['left', 'right', 'right', 'left', 'right', 'right'],
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-    style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
-  });
+  const table = makeTable([showOrigin ? 'PID host/primary' : 'PID', 'requests', 'share', '', 'p50', 'p99'], ['left', 'right', 'right', 'left', 'right', 'right'], c);
   const maxShare = Math.max(0, ...route.workers.map((w) => w.share));
   for (const worker of route.workers) {
     table.push([
@@ -112,6 +107,5 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
 
 /** The --json document: the result itself (already plain data: null, never Infinity). */
 export function renderProbeJson(result: ProbeResult): string {
-  const { notices, ...rest } = result;
-  return JSON.stringify({ ...rest, notices }, null, 2);
+  return JSON.stringify(result, null, 2);
 }

@@ -1,4 +1,5 @@
 import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
 
 /**
  * Colour decision in one place: --no-color or a non-empty NO_COLOR turns it off; otherwise chalk's own
@@ -35,15 +36,12 @@ export function formatPercent(fraction: number): string {
   return `${(fraction * 100).toFixed(1)}%`;
 }
 
-/** Human names for failure causes; unknown ones are shown as they are. */
-export function describeCause(cause: string): string {
-  const names: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ECONNRESET: 'connection reset',
-    EPIPE: 'broken pipe',
-    EADDRNOTAVAIL: 'no free local port (EADDRNOTAVAIL)',
-    timeout: 'timeout',
-    'closed before response': 'closed before response',
-  };
-  return names[cause] ?? cause;
+/** The tables of every report: no rule between rows, colour only when the chalk instance has it. */
+export function makeTable(head: string[], colAligns: Array<'left' | 'right'>, c: ChalkInstance): Table.Table {
+  return new Table({
+    head,
+    colAligns,
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
+  });
 }

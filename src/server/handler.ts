@@ -125,6 +125,17 @@ const PARSE_ERRORS: Record<string, string> = {
   HPE_INVALID_CHUNK_SIZE: 'invalid chunk size',
 };
 
+/**
+ * Graceful stop of one server: stop accepting, close idle keep-alive sockets now and busy ones once their
+ * response is out; `onClosed` runs when the last connection has ended (in-flight requests finished). The
+ * handler's `isShuttingDown` should turn true first, so those responses say `connection: close`.
+ */
+export function drainServer(server: http.Server, onClosed: () => void): void {
+  server.close(() => onClosed());
+  server.closeIdleConnections();
+  server.on('request', (_req, res) => res.on('finish', () => setImmediate(() => server.closeIdleConnections())));
+}
+
 export interface DemoServerOptions extends HandlerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;

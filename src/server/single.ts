@@ -4,7 +4,7 @@
  *
  *   node dist/server/single.js [port] [host] [maxN]
  */
-import { createDemoServer, currentIdentity, DEFAULT_MAX_N } from './handler.js';
+import { createDemoServer, currentIdentity, DEFAULT_MAX_N, drainServer } from './handler.js';
 import { formatHostForUrl } from './primary.js';
 
 const port = Number(process.argv[2] ?? 0);
@@ -26,7 +26,6 @@ server.listen(port, host, () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     shuttingDown = true;
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
+    drainServer(server, () => process.exit(0));
   });
 }

@@ -3,7 +3,7 @@
  * primary passed in its environment and reports to the primary through the typed messages in messages.ts.
  */
 import cluster from 'node:cluster';
-import { createDemoServer, currentIdentity } from './handler.js';
+import { createDemoServer, currentIdentity, drainServer } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
 
 function send(message: WorkerToPrimary, then?: () => void): void {
@@ -64,8 +64,8 @@ process.on('message', (message: unknown) => {
   shuttingDown = true;
   // Stop accepting; the callback runs once every connection has ended, i.e. in-flight requests finished.
   // Exiting right then could drop a connection the primary is handing over at that moment (see messages.ts):
-  // wait for the primary's drained-ack (or, if it never comes, exit after 2 s as before).
-  server.close(() => {
+  // wait for the primary's drained-ack (or, if it never comes, exit after 2 s).
+  drainServer(server, () => {
     if (!process.send || !process.connected) {
       process.exit(0);
       return;
@@ -73,10 +73,6 @@ process.on('message', (message: unknown) => {
     send({ type: 'drained', pid: process.pid });
     setTimeout(exitNow, 2_000);
   });
-  // Idle keep-alive sockets would otherwise hold the close open until their keep-alive timeout.
-  server.closeIdleConnections();
-  // Requests that finish from now on answer with `connection: close`; close their sockets once idle.
-  server.on('request', (_req, res) => res.on('finish', () => setImmediate(() => server.closeIdleConnections())));
 });
 
 // Ctrl-C and a terminal hang-up reach the whole process group. The primary coordinates shutdown and reload,
