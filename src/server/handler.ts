@@ -1,5 +1,6 @@
 import http from 'node:http';
 import os from 'node:os';
+import { trackConnections } from './drain.js';
 import { parseN, sumTo } from './sum.js';
 
 /** Who served a response: sent on every response as headers, so a load generator never parses bodies. */
@@ -125,17 +126,6 @@ const PARSE_ERRORS: Record<string, string> = {
   HPE_INVALID_CHUNK_SIZE: 'invalid chunk size',
 };
 
-/**
- * Graceful stop of one server: stop accepting, close idle keep-alive sockets now and busy ones once their
- * response is out; `onClosed` runs when the last connection has ended (in-flight requests finished). The
- * handler's `isShuttingDown` should turn true first, so those responses say `connection: close`.
- */
-export function drainServer(server: http.Server, onClosed: () => void): void {
-  server.close(() => onClosed());
-  server.closeIdleConnections();
-  server.on('request', (_req, res) => res.on('finish', () => setImmediate(() => server.closeIdleConnections())));
-}
-
 export interface DemoServerOptions extends HandlerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -155,6 +145,7 @@ export function createDemoServer(options: DemoServerOptions): http.Server {
   // Node checks the timeouts every 30 s by default; short timeouts need a shorter check to take effect.
   if (Number.isFinite(shortest)) serverOptions.connectionsCheckingInterval = Math.max(100, Math.min(30_000, shortest / 2));
   const server = http.createServer(serverOptions, createRequestHandler(options));
+  trackConnections(server);
   // A malformed request must never crash the process: answer 400 where the socket is still writable.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {

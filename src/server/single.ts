@@ -4,7 +4,8 @@
  *
  *   node dist/server/single.js [port] [host] [maxN]
  */
-import { createDemoServer, currentIdentity, DEFAULT_MAX_N, drainServer } from './handler.js';
+import { drainServer } from './drain.js';
+import { createDemoServer, currentIdentity, DEFAULT_MAX_N } from './handler.js';
 import { formatHostForUrl } from './primary.js';
 
 const port = Number(process.argv[2] ?? 0);

@@ -3,7 +3,8 @@
  * primary passed in its environment and reports to the primary through the typed messages in messages.ts.
  */
 import cluster from 'node:cluster';
-import { createDemoServer, currentIdentity, drainServer } from './handler.js';
+import { drainServer } from './drain.js';
+import { createDemoServer, currentIdentity } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
 
 function send(message: WorkerToPrimary, then?: () => void): void {

@@ -1,0 +1,77 @@
+/**
+ * drainServer (src/server/drain.ts): a draining server must still answer a connection it accepted before the
+ * drain whose request arrives after it began (under the cluster: a connection just handed to a worker in a
+ * rolling restart). Node 26's closeIdleConnections() destroys such a connection; on that line these tests
+ * fail without drain.ts's own handling.
+ */
+import net from 'node:net';
+import type http from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { drainServer, SILENT_CONNECTION_GRACE_MS } from '../src/server/drain.js';
+import { createDemoServer, currentIdentity } from '../src/server/handler.js';
+import { waitFor } from './helpers.js';
+
+let shuttingDown = false;
+const servers: http.Server[] = [];
+const sockets: net.Socket[] = [];
+
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  for (const server of servers.splice(0)) server.close();
+  shuttingDown = false;
+});
+
+async function listen(): Promise<{ server: http.Server; port: number }> {
+  const server = createDemoServer({ identity: currentIdentity(0, process.pid), maxN: 1_000, isShuttingDown: () => shuttingDown });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+/** A raw client connection, connected and seen by the server, that has not sent anything yet. */
+async function connectSilently(server: http.Server, port: number): Promise<{ socket: net.Socket; received: () => string; closed: Promise<void> }> {
+  const accepted = new Promise<void>((resolve) => server.once('connection', () => resolve()));
+  const socket = net.connect(port, '127.0.0.1');
+  sockets.push(socket);
+  let data = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (data += chunk));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await Promise.all([new Promise((resolve) => socket.once('connect', resolve)), accepted]);
+  return { socket, received: () => data, closed };
+}
+
+describe('drainServer', () => {
+  it('answers a connection accepted before the drain whose request arrives after it began', async () => {
+    const { server, port } = await listen();
+    const client = await connectSilently(server, port);
+    let drained = false;
+    shuttingDown = true;
+    drainServer(server, () => (drained = true));
+    client.socket.write('GET /pid HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    await client.closed;
+    expect(client.received()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(client.received().toLowerCase()).toContain('connection: close');
+    expect(client.received()).toContain(`Which PID handled this process: ${process.pid}`);
+    await waitFor('the drain to finish', () => (drained ? true : undefined), 2_000);
+  });
+
+  it('closes an idle keep-alive connection at once, and a silent one after the grace period', async () => {
+    const { server, port } = await listen();
+    const idle = await connectSilently(server, port);
+    idle.socket.write('GET /pid HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n');
+    await waitFor('the keep-alive response', () => (idle.received().includes('Which PID') ? true : undefined), 2_000);
+    const silent = await connectSilently(server, port);
+    const started = Date.now();
+    let drainedAt = 0;
+    shuttingDown = true;
+    drainServer(server, () => (drainedAt = Date.now()));
+    await idle.closed;
+    expect(Date.now() - started).toBeLessThan(SILENT_CONNECTION_GRACE_MS);
+    await silent.closed;
+    expect(silent.received()).toBe('');
+    await waitFor('the drain to finish', () => (drainedAt ? true : undefined), 2_000);
+    expect(drainedAt - started).toBeGreaterThanOrEqual(SILENT_CONNECTION_GRACE_MS - 50);
+  });
+});
