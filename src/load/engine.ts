@@ -65,7 +65,14 @@ export interface LoadRecording {
   endedAt: number;
   /** Date.now() at start, for lining up with cluster events. */
   wallStartedAt: number;
+  /**
+   * What really carried the requests: 'raw' (libuv's TCP handle), 'net' (net.Socket: asked for, or the
+   * fallback where this Node lacks the handle bindings) or 'undici' (keep-alive).
+   */
+  transport: UsedTransport;
 }
+
+export type UsedTransport = Transport | 'undici';
 
 /** Connection errors worth a retry: the request never reached a handler (or the handler's process died). */
 const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'closed before response']);
@@ -276,11 +283,15 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   const keepAlive = options.keepAlive ? await makeKeepAliveSender(options) : undefined;
   const pendingRequests = new Set<PendingRequest>();
   let send: Send;
+  let transport: UsedTransport = 'undici';
   if (keepAlive) send = keepAlive.send;
   else {
     const target = await resolveCloseTarget(options);
-    const transport = options.transport ?? (loadRawTcp() ? 'raw' : 'net');
-    send = transport === 'raw' && loadRawTcp() ? makeRawSender(target, options.timeoutMs, pendingRequests) : makeNetSender(target, options.timeoutMs, pendingRequests);
+    transport = (options.transport ?? 'raw') === 'raw' && loadRawTcp() ? 'raw' : 'net';
+    send = transport === 'raw' ? makeRawSender(target, options.timeoutMs, pendingRequests) : makeNetSender(target, options.timeoutMs, pendingRequests);
+    if (transport === 'net' && options.transport !== 'net') {
+      observer.onNotice?.(`this Node (${process.version}) lacks libuv's TCP handle bindings: the engine falls back to net.Socket, which costs the generator more CPU per request`);
+    }
   }
   const sweep = keepAlive ? undefined : startTimeoutSweep(pendingRequests);
   const startedAt = performance.now();
@@ -353,5 +364,5 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   if (sweep) clearInterval(sweep);
   observer.onProgress?.(progress());
   await keepAlive?.close();
-  return { options, collector, startedAt, endedAt, wallStartedAt };
+  return { options, collector, startedAt, endedAt, wallStartedAt, transport };
 }

@@ -31,6 +31,8 @@ export interface RouteReport {
   portBackoffs: number;
   durationMs: number;
   rps: number;
+  /** What carried the requests: 'raw' (libuv TCP handle), 'net' (net.Socket) or 'undici' (keep-alive). */
+  transport: string;
   latencyMs: LatencySummary;
   /** Over the workers expected (those that served nothing count as 0); maxMinRatio null when one got nothing. */
   fairness: { jain: number; maxMinRatio: number | null };
@@ -67,6 +69,7 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
     portBackoffs: c.portBackoffs,
     durationMs: round(durationMs, 1),
     rps: round(durationMs > 0 ? (c.completed * 1000) / durationMs : 0, 1),
+    transport: recording.transport,
     latencyMs: summarizeLatency(c.latency),
     fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null },
     workers: tallies.map((t, i) => {

@@ -27,6 +27,8 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
       return [event.delayMs > 0 ? `Forking a replacement in ${formatDelay(event.delayMs)} (backoff: it died soon after starting)` : `Forking a replacement`];
     case 'worker-exited':
       return [`Worker ${event.pid} exited${event.code ? ` (exit code ${event.code})` : ''}`];
+    case 'handoffs-closed':
+      return [`Closed ${event.count} connection${event.count === 1 ? '' : 's'} handed to worker ${event.pid} that it never took (the clients get a reset they can retry, not a hang)`];
     case 'worker-killed':
       if (event.reason === 'grace') return [`Worker ${event.pid} still busy after the grace period — killed`];
       if (event.reason === 'forced') return [`Worker ${event.pid} killed (forced)`];

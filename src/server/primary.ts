@@ -66,6 +66,8 @@ export type ClusterEvent = { at: number } & (
   | { type: 'worker-start-failed'; pid: number; slot: number; message: string }
   | { type: 'worker-respawning'; slot: number; delayMs: number; afterPid: number }
   | { type: 'worker-exited'; pid: number; id: number; code: number | null; signal: string | null }
+  /** Connections the primary had handed to a worker that died before taking them: closed (see trackHandoffs). */
+  | { type: 'handoffs-closed'; pid: number; count: number }
   | { type: 'worker-killed'; pid: number; reason: 'grace' | 'chaos' | 'forced' }
   | { type: 'reload-started'; pids: number[] }
   | { type: 'reload-finished'; replaced: Array<{ oldPid: number; newPid: number }> }
@@ -357,7 +359,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       // IPC errors (e.g. a send to a worker that just died) surface as 'exit' too; nothing to add here.
     });
     worker.on('exit', (code, signal) => {
-      handoffs.closeOrphans();
+      const orphans = handoffs.closeOrphans();
+      if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
       states.delete(worker);
       onExit({ code, signal });
       const uptimeMs = Date.now() - state.startedAt;

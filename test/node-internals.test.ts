@@ -1,0 +1,62 @@
+/**
+ * The Node internals the tool leans on, checked on whatever Node runs the suite (`npm run test:matrix` runs it
+ * on 20, 22, 24 and 26): the engine's raw TCP transport must really be used, not silently replaced by its
+ * net.Socket fallback; and the primary's hand-off tracking (node:cluster's internal `newconn`/ack messages)
+ * must still close connections handed to a worker that died before taking them.
+ */
+import nodeCluster from 'node:cluster';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadRawTcp } from '../src/load/raw-tcp.js';
+import { runProbe } from '../src/probe.js';
+import { startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';
+import { request, waitFor } from './helpers.js';
+
+const started: RunningCluster[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((running) => running.stop()));
+  await waitFor('node:cluster to forget every worker', () => (Object.keys(nodeCluster.workers ?? {}).length === 0 ? true : undefined), 5_000);
+});
+
+describe(`Node internals on ${process.version}`, () => {
+  it("libuv's TCP handle bindings are there, and a probe really sends over them", async () => {
+    expect(loadRawTcp(), `process.binding('tcp_wrap'/'stream_wrap') changed on ${process.version}: the engine falls back to net.Socket`).toBeDefined();
+    const result = await runProbe({ workers: 2, sched: 'rr', concurrency: 8, requests: 200, route: 'pid', n: 1_000, timeoutMs: 5_000, keepAlive: false, retries: 0, reload: false });
+    expect(result.routes[0]!.transport).toBe('raw');
+    expect(result.routes[0]!.failed).toBe(0);
+    expect(result.notices.join('\n')).not.toContain('falls back');
+  });
+
+  it('a connection handed to a worker that dies before taking it is closed (a reset), not left hanging', async () => {
+    const events: ClusterEvent[] = [];
+    const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: 2, sched: 'rr', onEvent: (e) => events.push(e) });
+    started.push(cluster);
+    const [frozen] = cluster.workers;
+    // A stopped worker never reads its IPC channel, so every connection the primary hands it stays unacknowledged.
+    process.kill(frozen!.pid, 'SIGSTOP');
+    const t0 = Date.now();
+    let settledCount = 0;
+    const outcomes = Array.from({ length: 6 }, () =>
+      request(cluster.url, '/pid', { timeoutMs: 8_000 })
+        .then(
+          (reply) => ({ ok: true as const, status: reply.status, at: Date.now() - t0 }),
+          (err: Error) => ({ ok: false as const, error: err.message, at: Date.now() - t0 }),
+        )
+        .finally(() => settledCount++),
+    );
+    // node:cluster's round robin hands a connection to a worker only once it acknowledged the previous one:
+    // the frozen worker gets one and never acknowledges it; the live worker answers the other five.
+    await waitFor('the live worker to answer the rest', () => (settledCount >= 5 ? true : undefined), 5_000);
+    expect(settledCount).toBe(5);
+    process.kill(frozen!.pid, 'SIGKILL');
+    const settled = await Promise.all(outcomes);
+    const failed = settled.filter((o) => !o.ok);
+    expect(failed.length).toBeGreaterThan(0);
+    // Closed by the primary when the worker died, long before the 8 s client timeout.
+    for (const outcome of failed) {
+      expect(outcome.error).not.toMatch(/timed out/);
+      expect(outcome.at).toBeLessThan(5_000);
+    }
+    const closed = events.filter((e) => e.type === 'handoffs-closed');
+    expect(closed).toEqual([expect.objectContaining({ pid: frozen!.pid, count: failed.length })]);
+  });
+});
