@@ -59,4 +59,18 @@ describe(`Node internals on ${process.version}`, () => {
     const closed = events.filter((e) => e.type === 'handoffs-closed');
     expect(closed).toEqual([expect.objectContaining({ pid: frozen!.pid, count: failed.length })]);
   });
+
+  it('after many deaths and respawns, node:cluster holds only the live workers (no dead Worker objects kept)', async () => {
+    const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: 2, sched: 'rr' });
+    started.push(cluster);
+    const bothListening = () => (cluster.workers.length === 2 && cluster.workers.every((w) => w.listening) ? true : undefined);
+    for (let kill = 0; kill < 6; kill++) {
+      await waitFor('both workers listening', bothListening, 5_000);
+      cluster.killWorker();
+    }
+    await waitFor('both workers listening', bothListening, 5_000);
+    const live = cluster.workers.map((w) => w.pid).sort((a, b) => a - b);
+    await waitFor('node:cluster to drop the dead workers', () => (Object.keys(nodeCluster.workers ?? {}).length === 2 ? true : undefined), 2_000);
+    expect(Object.values(nodeCluster.workers ?? {}).map((w) => w!.process.pid).sort((a, b) => a! - b!)).toEqual(live);
+  });
 });
