@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { makeBrowserCommand } from './commands/browser.js';
 import { makeCompareCommand } from './commands/compare.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
@@ -14,20 +15,22 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 function makeProgram(): Command {
   const program = new Command('cluster-demo')
-    .description('See Node.js cluster load balancing: serve a clustered app, probe which workers answer, compare single vs cluster.')
+    .description('See Node.js cluster load balancing: serve a clustered app, probe which workers answer, compare single vs cluster, see what a real browser does.')
     .version(pkg.version)
     .exitOverride()
     .showHelpAfterError('(run "cluster-demo --help" for usage)')
     .addCommand(makeServeCommand())
     .addCommand(makeProbeCommand())
     .addCommand(makeCompareCommand())
+    .addCommand(makeBrowserCommand())
     .addHelpText(
       'after',
       `
 Examples:
   $ npx cluster-demo serve                         # the seed's clustered server, done right
   $ npx cluster-demo probe --concurrency 50        # every worker takes traffic over new connections
-  $ npx cluster-demo probe --keep-alive --connections 1   # the browser's view: one PID
+  $ npx cluster-demo browser                       # your tabs in a real Chromium: why they show one PID
+  $ npx cluster-demo probe --keep-alive --connections 1   # one connection for everything: one PID
   $ npx cluster-demo compare --single-vs-cluster   # when does the cluster pay off?`,
     );
   return program;

@@ -79,3 +79,12 @@ export function parseBaseUrl(value: string): URL {
   if (url.protocol !== 'http:') throw new InvalidArgumentError(`Must be an http:// URL ${got(value)}`);
   return url;
 }
+
+/**
+ * A route under a base URL, keeping the base's path: a server behind a reverse-proxy location
+ * (http://lb/app) has its routes at /app/pid and /app/api/:n. `path` starts with "/" and may carry a query.
+ */
+export function routeUrl(base: URL, path: string): string {
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return `${base.origin}${prefix}${path}`;
+}

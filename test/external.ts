@@ -5,8 +5,8 @@
  * installs them, so a skip there would hide a broken install.
  * Not a test file (vitest only collects *.test.ts).
  */
-import { accessSync, constants } from 'node:fs';
-import path from 'node:path';
+import { BROWSER_NAMES } from '../src/browser/find.js';
+import { findOnPath, isExecutableFile } from '../src/external/find-program.js';
 
 export interface ExternalProgram {
   /** What the tests that need it are called in the skip line. */
@@ -16,32 +16,9 @@ export interface ExternalProgram {
   missing: string;
 }
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The first of `names` found on PATH (and in `extraDirs`, e.g. /usr/sbin, which a non-root PATH lacks). */
-export function findOnPath(names: string[], extraDirs: string[] = []): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extraDirs];
-  for (const name of names) {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      if (executable(candidate)) return candidate;
-    }
-  }
-  return undefined;
-}
-
-const BROWSER_NAMES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome'];
-
 export const chromium: ExternalProgram = {
   tests: 'browser tests',
-  path: process.env.CHROME_PATH && executable(process.env.CHROME_PATH) ? process.env.CHROME_PATH : findOnPath(BROWSER_NAMES),
+  path: process.env.CHROME_PATH && isExecutableFile(process.env.CHROME_PATH) ? process.env.CHROME_PATH : findOnPath(BROWSER_NAMES),
   missing: `no Chromium found (CHROME_PATH, then ${BROWSER_NAMES.join(', ')} on PATH); install it with: apt-get install chromium`,
 };
 

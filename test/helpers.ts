@@ -81,10 +81,10 @@ export const binPath = fileURLToPath(new URL('../bin/cluster-demo.js', import.me
  * Runs `node <script> <args>` to completion, stdout and stderr kept apart. The child is SIGKILLed after
  * timeoutMs so a hung CLI fails the test instead of outliving it.
  */
-export function runCli(args: string[], options: { script?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { script?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [options.script ?? cliEntryPath(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
   });
   let stdout = '';
   let stderr = '';

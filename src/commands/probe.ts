@@ -35,7 +35,7 @@ export function makeProbeCommand(): Command {
     .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
     .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
     .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
-    .option('-k, --keep-alive', 'reuse connections like a browser (default: a new connection per request)', false)
+    .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
     .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency)', parsePositiveInt)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
@@ -54,7 +54,8 @@ Exit codes: 0 every expected worker served and nothing failed · 1 a worker serv
 Examples:
   $ cluster-demo probe                                   # in-process cluster, /pid then /api/:n
   $ cluster-demo probe --concurrency 50 --route pid --requests 5000
-  $ cluster-demo probe --keep-alive --connections 1      # the browser's view: one PID
+  $ cluster-demo probe --keep-alive --connections 1      # one connection for everything: one PID
+  $ cluster-demo browser                                 # what a real browser does, and why
   $ cluster-demo probe --url http://127.0.0.1:3000 --expect-workers 4
   $ cluster-demo probe --chaos 500ms --retries 1         # kill workers under load
   $ cluster-demo probe --json > probe.json`,

@@ -6,8 +6,8 @@
  *   with the minimal parser in response-parser.ts: per-request cost decides whether the generator or the
  *   server is the bottleneck (bench/ measures it against ab and hey), and it lets the *server* close first,
  *   so TIME_WAIT lands on the server's side and the client's ephemeral port is free again at once.
- * - keep-alive: an undici Pool with at most `connections` sockets, reused like a browser reuses its one
- *   connection, which pins every request to the worker that accepted that connection.
+ * - keep-alive: an undici Pool with at most `connections` sockets, reused for request after request, which
+ *   pins each request to the worker that accepted its connection (`--connections 1`: one worker).
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -25,8 +25,19 @@ export interface LiveView {
   done(): void;
 }
 
-/** A redrawn status line on a TTY (stderr), nothing otherwise; notices are printed in both cases. */
-export function createLiveView(stream: NodeJS.WriteStream, enabled: boolean, c: ChalkInstance): LiveView {
+export interface StatusLine {
+  /** False when nothing is drawn (not a TTY, or --no-progress): callers can skip building the text. */
+  readonly active: boolean;
+  /** Redraws the status line (a TTY only). */
+  update(text: string): void;
+  /** A line that stays, printed in every mode. */
+  note(line: string): void;
+  /** Clears the status line. */
+  done(): void;
+}
+
+/** One status line redrawn on a TTY (stderr), nothing otherwise; notes are printed in both cases. */
+export function createStatusLine(stream: NodeJS.WriteStream, enabled: boolean, c: ChalkInstance): StatusLine {
   const live = enabled && stream.isTTY === true;
   let drawn = false;
   const clear = () => {
@@ -34,15 +45,26 @@ export function createLiveView(stream: NodeJS.WriteStream, enabled: boolean, c: 
     drawn = false;
   };
   return {
-    onProgress(progress) {
+    active: live,
+    update(text) {
       if (!live) return;
-      stream.write(`\r\x1b[2K${renderProgressLine(progress, c, (stream.columns || 100) - 1)}`);
+      stream.write(`\r\x1b[2K${text}`);
       drawn = true;
     },
-    onNotice(line) {
+    note(line) {
       clear();
       stream.write(`${c.yellow('note:')} ${line}\n`);
     },
     done: clear,
+  };
+}
+
+/** The load's live view: a status line of progress per PID (a TTY only), and notices. */
+export function createLiveView(stream: NodeJS.WriteStream, enabled: boolean, c: ChalkInstance): LiveView {
+  const status = createStatusLine(stream, enabled, c);
+  return {
+    onProgress: (progress) => status.active && status.update(renderProgressLine(progress, c, (stream.columns || 100) - 1)),
+    onNotice: (line) => status.note(line),
+    done: () => status.done(),
   };
 }

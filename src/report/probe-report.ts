@@ -17,7 +17,7 @@ export function routeVerdict(result: ProbeResult, route: RouteReport): { ok: boo
   let text = `only ${seen} of ${expected} workers handled traffic`;
   if (result.keepAlive) {
     const conns = result.connections ?? 0;
-    text += ` — keep-alive: ${conns} connection${conns === 1 ? '' : 's'} carried every request, and the cluster balances connections, not requests, so each connection stays with the worker that accepted it (a browser tab does the same)`;
+    text += ` — keep-alive: ${conns} connection${conns === 1 ? '' : 's'} carried every request, and the cluster balances connections, not requests, so each connection stays with the worker that accepted it`;
   }
   return { ok: false, text };
 }
@@ -100,7 +100,8 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   parts.push(...renderReload(result, c), ...renderChaos(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
     parts.push(c.dim('Each request used a new TCP connection, and the cluster hands out connections, so they spread over the workers.'));
-    parts.push(c.dim('A browser reuses one keep-alive connection, so it keeps meeting the same worker: try --keep-alive --connections 1.'));
+    parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));
+    parts.push(c.dim('keep-alive connection, while distinct URLs spread over up to 6 connections. See it: cluster-demo browser.'));
   }
   return parts.join('\n').replace(/\n+$/, '');
 }

@@ -1,0 +1,149 @@
+/**
+ * The real browser, driven through playwright-core (never a downloaded browser: it launches the executable
+ * found by find.ts). Per-request facts come from the DevTools protocol's Network domain, as DevTools itself
+ * shows them: which connection carried the request, whether it was reused, and when it was really sent.
+ */
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { ExpectedError } from '../errors.js';
+import { pidFromBody } from '../load/response-parser.js';
+
+/**
+ * Chromium runs as root on CI machines (so no sandbox) and with no network beyond loopback: without these it
+ * keeps trying to reach Google's services, which adds noise and connections of its own. QUIC is off so that
+ * every request is the HTTP/1.1 the cluster serves. playwright-core adds --headless (unless --headed) and a
+ * fresh --user-data-dir in a temporary directory that it removes on close.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-sync',
+];
+
+/** One request as the browser saw it, with the DevTools protocol's raw timestamps (seconds, monotonic). */
+export interface RawBrowserRequest {
+  url: string;
+  /** When the page asked for it (Network.requestWillBeSent). */
+  createdS: number;
+  /** When its bytes were sent (timing.requestTime + sendStart); null if it never was. */
+  sentS: number | null;
+  /** When the response's headers arrived (timing.requestTime + receiveHeadersEnd). */
+  respondedS: number | null;
+  /** When the response (or the failure) ended. */
+  endedS: number | null;
+  status: number | null;
+  connectionId: number | null;
+  connectionReused: boolean | null;
+  pid: number | null;
+  error: string | null;
+}
+
+export interface LaunchedBrowser {
+  name: string;
+  version: string;
+  path: string;
+  browser: Browser;
+}
+
+export async function launchBrowser(executablePath: string, headed: boolean): Promise<LaunchedBrowser> {
+  const { chromium } = await import('playwright-core');
+  try {
+    // The caller owns Ctrl-C (it stops the browser and the cluster in order), so playwright must not.
+    const browser = await chromium.launch({
+      executablePath,
+      headless: !headed,
+      args: CHROMIUM_ARGS,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+      timeout: 30_000,
+    });
+    const version = browser.version();
+    return { name: /chrome/i.test(executablePath) && !/chromium/i.test(executablePath) ? 'Chrome' : 'Chromium', version, path: executablePath, browser };
+  } catch (err) {
+    const first = (err instanceof Error ? err.message : String(err)).split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
+    throw new ExpectedError(`could not start the browser at ${executablePath}: ${first.replace(/^browserType\.launch:\s*/, '')}`, { cause: err });
+  }
+}
+
+/**
+ * Records every request of one page through its own DevTools session. The PID comes from `x-worker-pid`,
+ * else from the body (the seed's Express app sends no identity header), as in probe.
+ */
+export class RequestRecorder {
+  private readonly byId = new Map<string, RawBrowserRequest>();
+  private readonly pending: Array<Promise<void>> = [];
+
+  private constructor(private readonly cdp: CDPSession) {}
+
+  static async attach(context: BrowserContext, page: Page): Promise<RequestRecorder> {
+    const cdp = await context.newCDPSession(page);
+    const recorder = new RequestRecorder(cdp);
+    recorder.listen();
+    await cdp.send('Network.enable');
+    return recorder;
+  }
+
+  private listen(): void {
+    const { cdp, byId } = this;
+    cdp.on('Network.requestWillBeSent', (e) => {
+      byId.set(e.requestId, { url: e.request.url, createdS: e.timestamp, sentS: null, respondedS: null, endedS: null, status: null, connectionId: null, connectionReused: null, pid: null, error: null });
+    });
+    cdp.on('Network.responseReceived', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      const { response } = e;
+      r.status = response.status;
+      r.connectionId = typeof response.connectionId === 'number' ? response.connectionId : null;
+      r.connectionReused = response.connectionReused;
+      if (response.timing) {
+        r.sentS = response.timing.requestTime + response.timing.sendStart / 1000;
+        r.respondedS = response.timing.requestTime + response.timing.receiveHeadersEnd / 1000;
+      }
+      r.endedS = e.timestamp;
+      const header = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'x-worker-pid')?.[1];
+      const pid = header === undefined ? NaN : Number(header);
+      if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
+    });
+    cdp.on('Network.loadingFinished', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
+      if (r.pid === null) this.pending.push(this.pidFromResponseBody(e.requestId, r));
+    });
+    cdp.on('Network.loadingFailed', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
+      r.error = e.errorText || 'failed';
+    });
+  }
+
+  private async pidFromResponseBody(requestId: string, r: RawBrowserRequest): Promise<void> {
+    try {
+      const { body, base64Encoded } = await this.cdp.send('Network.getResponseBody', { requestId });
+      r.pid = pidFromBody(base64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body) ?? null;
+    } catch {
+      // The body is gone (page closed, or never kept): the PID stays unknown, and the report says so.
+    }
+  }
+
+  /**
+   * The requests for exactly these URLs (not the favicon or anything else the page loaded), in URL order.
+   * DevTools events arrive on their own channel, so the last ones may trail the page's own promise: wait
+   * (bounded) until each has ended.
+   */
+  async requestsFor(urls: readonly string[], waitMs = 2_000): Promise<Array<RawBrowserRequest | undefined>> {
+    const find = () => {
+      const all = [...this.byId.values()];
+      return urls.map((url) => all.find((r) => r.url === url));
+    };
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && find().some((r) => r === undefined || r.endedS === null)) await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.all(this.pending);
+    return find();
+  }
+}

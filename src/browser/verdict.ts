@@ -1,0 +1,133 @@
+/**
+ * The verdicts of `cluster-demo browser`, written from what was measured: the queueing, the connections and
+ * the PIDs the browser reported. The explanation is only given where the data shows it (the cache lock is
+ * named when same-URL tabs waited for each other while distinct-URL tabs did not); otherwise the text says
+ * what was seen. Pure.
+ */
+import { formatMs } from '../report/style.js';
+import { waitedForConnection, type BrowserRequest, type ScenarioFacts } from './analyze.js';
+
+/** Below this a request counts as sent at once (the browser's own scheduling takes tens of ms). */
+export const QUEUED_NOTABLY_MS = 100;
+/** Chromium's limit of HTTP/1.1 connections per host (per proxy: 32; per profile: 256). */
+export const CHROMIUM_CONNECTIONS_PER_HOST = 6;
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+function unitOf(s: ScenarioFacts): string {
+  return s.name === 'fetch-burst' ? 'fetch' : 'tab';
+}
+
+function headline(s: ScenarioFacts): string {
+  const n = s.requests.length;
+  if (s.name === 'same-url') return `${plural(n, 'tab')}, same URL`;
+  if (s.name === 'distinct-urls') return `${plural(n, 'tab')}, distinct URLs`;
+  return `${plural(n, 'parallel fetch', 'parallel fetches')} of distinct URLs`;
+}
+
+function bySending(s: ScenarioFacts): BrowserRequest[] {
+  return s.requests.filter((r) => r.startedMs !== null).sort((a, b) => a.startedMs! - b.startedMs!);
+}
+
+function maxQueued(requests: readonly BrowserRequest[]): number {
+  return Math.max(0, ...requests.map((r) => r.queuedMs ?? 0));
+}
+
+function timing(s: ScenarioFacts): string | null {
+  const unit = unitOf(s);
+  // A burst's waiting is explained with its connections (explanation()), not here.
+  if (s.name === 'fetch-burst' && !s.serialized) return null;
+  if (s.serialized) {
+    const later = bySending(s).slice(1);
+    const shown = later.slice(0, 4).map((r) => `${unit} ${r.index} queued ${formatMs(r.queuedMs ?? 0)}`);
+    if (later.length > shown.length) shown.push('…');
+    return `served one after another (${shown.join(', ')})`;
+  }
+  const waited = s.requests.filter((r) => (r.queuedMs ?? 0) >= QUEUED_NOTABLY_MS);
+  if (waited.length === 0) return 'sent at once';
+  return `sent together, but ${plural(waited.length, unit, unit === 'fetch' ? 'fetches' : `${unit}s`)} waited up to ${formatMs(maxQueued(waited))}`;
+}
+
+function connectionsSeen(s: ScenarioFacts): string {
+  if (s.connections.length === 1) return `all on connection ${s.connections[0]}`;
+  const fresh = s.requests.filter((r) => r.connectionReused === false).length;
+  return `over ${plural(s.connections.length, 'connection')} (${fresh} new)`;
+}
+
+function pidsSeen(s: ScenarioFacts, workers: number | null): string {
+  const p = s.pids.length;
+  return `${plural(p, 'PID')}${workers !== null && p < workers ? ` of ${workers} workers` : ''}`;
+}
+
+/** How the cluster met the connections: it balances connections, so this is the part it decides. */
+function clusterPart(s: ScenarioFacts): string {
+  const k = s.connections.length;
+  const p = s.pids.length;
+  if (k === 0 || p === 0) return '';
+  if (k === 1) return 'One connection carried every request, and the cluster hands out connections, not requests, so one worker answered them all.';
+  if (p === 1) return `The cluster handed all ${k} connections to the same worker.`;
+  return `The cluster spread the ${k} connections over ${plural(p, 'worker')}.`;
+}
+
+function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined): string {
+  const parts: string[] = [];
+  if (s.name === 'same-url' && s.serialized) {
+    if (distinctUrls && distinctUrls.serialized) {
+      parts.push('The tabs were served one at a time even with distinct URLs, so it is not only the per-URL cache lock.');
+    } else {
+      const evidence = distinctUrls ? '; the same tabs with distinct URLs went out at once' : '';
+      parts.push(`Chromium sends one request per URL at a time (its HTTP cache lock${evidence}): the others wait for the first response.`);
+      if (s.connections.length === 1 && s.pids.length === 1 && s.requests.length > 1) {
+        parts.push('Each then reused the idle keep-alive connection, which the cluster had handed to one worker: it balances connections, not requests.');
+        return parts.join(' ');
+      }
+    }
+  } else if (s.name === 'distinct-urls' && !s.serialized && maxQueued(s.requests) < QUEUED_NOTABLY_MS) {
+    parts.push('Distinct URLs are not held back by the cache lock: each tab needed a connection at the same moment.');
+  } else if (s.name === 'fetch-burst') {
+    const waited = waitedForConnection(s.requests);
+    const k = s.connections.length;
+    if (waited.length > 0) {
+      const cap = k === CHROMIUM_CONNECTIONS_PER_HOST ? ` (Chromium opens at most ${CHROMIUM_CONNECTIONS_PER_HOST} HTTP/1.1 connections per host)` : '';
+      parts.push(`${plural(k, 'connection')} carried ${plural(s.requests.length, 'fetch', 'fetches')}${cap}; ${waited.length} waited for one of them to be free (up to ${formatMs(maxQueued(waited))}).`);
+    } else {
+      parts.push('Each fetch had a connection of its own.');
+    }
+  }
+  const cluster = clusterPart(s);
+  if (cluster) parts.push(cluster);
+  return parts.join(' ');
+}
+
+/** One scenario's verdict: what was seen, then why, as far as the data shows it. */
+export function scenarioVerdict(s: ScenarioFacts, workers: number | null, distinctUrls?: ScenarioFacts): string {
+  if (s.failed === s.requests.length) return `${headline(s)}: every request failed (${s.requests[0]?.error ?? 'unknown error'}).`;
+  const failed = s.failed > 0 ? `; ${s.failed} failed (${s.requests.find((r) => r.error)?.error})` : '';
+  const when = timing(s);
+  const seen = `${headline(s)}: ${when ? `${when}, ` : ''}${connectionsSeen(s)} → ${pidsSeen(s, workers)}${failed}.`;
+  const why = explanation(s, distinctUrls);
+  return why ? `${seen} ${why}` : seen;
+}
+
+/** The answer across scenarios, when there is more than one to compare; null otherwise. */
+export function browserConclusion(scenarios: readonly ScenarioFacts[]): string | null {
+  if (scenarios.length < 2) return null;
+  const same = scenarios.find((s) => s.name === 'same-url');
+  const others = scenarios.filter((s) => s.name !== 'same-url');
+  const mostPids = Math.max(...scenarios.map((s) => s.pids.length));
+  if (same && same.pids.length === 1 && others.length > 0 && others.every((s) => s.pids.length > 1)) {
+    const why = same.serialized
+      ? 'the same URL went out one request at a time, on ' + (same.connections.length === 1 ? 'one reused keep-alive connection' : `${same.connections.length} connections`)
+      : `its tabs used ${plural(same.connections.length, 'connection')}`;
+    return `One PID in the tabs is the browser's doing, not the cluster's: ${why}. With distinct URLs and parallel fetches the browser opened more connections, and they met ${mostPids} workers.`;
+  }
+  if (scenarios.every((s) => s.pids.length > 1)) return `Every scenario met more than one worker (up to ${mostPids}).`;
+  if (scenarios.every((s) => s.pids.length <= 1)) {
+    const conns = Math.max(...scenarios.map((s) => s.connections.length));
+    return conns > 1
+      ? `Every scenario met one worker, even over ${conns} connections: the server handed every connection to the same worker.`
+      : 'Every scenario met one worker over a single connection.';
+  }
+  const summary = scenarios.map((s) => `${s.name} ${plural(s.pids.length, 'PID')}`).join(', ');
+  return `PIDs seen per scenario: ${summary}.`;
+}

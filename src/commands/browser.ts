@@ -1,0 +1,105 @@
+import { Command } from 'commander';
+import os from 'node:os';
+import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
+import type { SchedulingPolicy } from '../server/primary.js';
+import { newCommand } from './common.js';
+
+type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
+
+interface BrowserFlags {
+  url?: URL;
+  workers: number;
+  sched: SchedulingPolicy;
+  scenario: ScenarioChoice;
+  tabs: number;
+  fetches: number;
+  n?: number;
+  browserPath?: string;
+  headed: boolean;
+  timeout: number;
+  json: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+export function makeBrowserCommand(): Command {
+  return newCommand('browser')
+    .description('open the server in a real Chromium, as you did, and show which connection and worker each tab met')
+    .option('-u, --url <base>', 'a server that is already running (ours, or the seed\'s Express app) instead of the in-process cluster', parseBaseUrl)
+    .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
+    .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--scenario <name>', 'all, same-url, distinct-urls or fetch-burst', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst'] as const), 'all')
+    .option('--tabs <n>', 'tabs opened at once in same-url and distinct-urls', parsePositiveInt, 4)
+    .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', parsePositiveInt, 12)
+    .option('--n <n>', 'n for /api/:n (default: about 0.7 s of work, so that queueing shows)', parsePositiveInt)
+    .option('--browser-path <file>', 'Chromium or Chrome to drive (default: CHROME_PATH, then chromium, chromium-browser, google-chrome-stable, google-chrome on PATH)')
+    .option('--headed', 'show the browser window (needs a display)', false)
+    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000)
+    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--no-progress', 'no live status on stderr')
+    .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the scenarios ran · 1 no browser, it could not start, or a request failed · 2 usage error
+
+Examples:
+  $ cluster-demo browser                                  # same URL, distinct URLs, a fetch burst
+  $ cluster-demo browser --scenario same-url --tabs 6
+  $ cluster-demo browser --url http://localhost:3000      # your own app (PIDs from the body)
+  $ CHROME_PATH=/opt/google/chrome/chrome cluster-demo browser --json > browser.json`,
+    )
+    .action(async (flags: BrowserFlags) => {
+      const [{ runBrowserExperiment, BrowserInterrupted, DEFAULT_BROWSER_N }, { SCENARIO_NAMES }, { renderBrowserReport, renderBrowserJson }, { createStatusLine }, { makeChalk }, { UsageError }] = await Promise.all([
+        import('../browser/experiment.js'),
+        import('../browser/analyze.js'),
+        import('../report/browser-report.js'),
+        import('../report/live.js'),
+        import('../report/style.js'),
+        import('../errors.js'),
+      ]);
+      if (flags.url && flags.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'browser');
+      if (flags.headed && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+        throw new UsageError('--headed needs a display (DISPLAY and WAYLAND_DISPLAY are not set); run without --headed', 'browser');
+      }
+      // The output mode is chosen here, once: JSON on stdout, or the report; the status line only on a TTY.
+      const c = makeChalk(flags.json ? false : flags.color);
+      const status = createStatusLine(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
+      const interrupt = new AbortController();
+      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+      process.on('SIGINT', onSigint);
+      let result;
+      try {
+        result = await runBrowserExperiment(
+          {
+            url: flags.url,
+            workers: flags.workers,
+            sched: flags.sched,
+            scenarios: flags.scenario === 'all' ? [...SCENARIO_NAMES] : [flags.scenario],
+            tabs: flags.tabs,
+            fetches: flags.fetches,
+            n: flags.n ?? DEFAULT_BROWSER_N,
+            browserPath: flags.browserPath,
+            headed: flags.headed,
+            timeoutMs: flags.timeout,
+            signal: interrupt.signal,
+          },
+          {
+            onStart: (info) => status.update(`${info.browser} → ${info.target}`),
+            onScenarioStart: (name, n) => status.update(`${name}: ${n} ${name === 'fetch-burst' ? 'fetches' : 'tabs'} at once…`),
+          },
+        );
+      } catch (err) {
+        if (!(err instanceof BrowserInterrupted)) throw err;
+        status.done();
+        console.error('interrupted: the browser and the cluster were stopped');
+        process.exitCode = 130;
+        return;
+      } finally {
+        status.done();
+        process.off('SIGINT', onSigint);
+      }
+      process.stdout.write(`${flags.json ? renderBrowserJson(result) : renderBrowserReport(result, c)}\n`);
+      process.exitCode = result.allOk ? 0 : 1;
+    });
+}

@@ -1,0 +1,150 @@
+/**
+ * `cluster-demo browser` end to end: the real CLI, a real headless Chromium (Debian's, found on PATH) and the
+ * real cluster over loopback. Skipped, with the reason said once, on a machine without Chromium; in CI a
+ * missing Chromium fails the run (test/global-setup.ts).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BrowserResult } from '../src/browser/experiment.js';
+import { findFreePort } from '../src/server/primary.js';
+import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
+import { chromium } from './external.js';
+import { lines, runCli, waitFor } from './helpers.js';
+
+const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
+const servers: SpawnedServer[] = [];
+const tempDirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.stop()));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every process below `root` (Chromium's zygote and renderers are grandchildren of the CLI). */
+function descendants(root: number): number[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of table) if (ppid === parent) (found.push(pid), queue.push(pid));
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('browser: a missing browser and usage mistakes (no browser needed)', () => {
+  it('no browser anywhere → one line naming where it looked and how to get one, exit 1', async () => {
+    const onlyNode = mkdtempSync(path.join(os.tmpdir(), 'cluster-demo-nobrowser-'));
+    tempDirs.push(onlyNode);
+    symlinkSync(process.execPath, path.join(onlyNode, 'node'));
+    const result = await runCli(['browser'], { env: { PATH: onlyNode, CHROME_PATH: '' } });
+    expect(result.code).toBe(1);
+    expect(lines(result.stderr)).toEqual([
+      'error: no Chromium or Chrome found: CHROME_PATH is not set and none of chromium, chromium-browser, google-chrome-stable, google-chrome is on PATH; install one (e.g. apt-get install chromium) or pass --browser-path <file>',
+    ]);
+    expect(result.stdout).toBe('');
+  });
+
+  it('--browser-path that is not a program → one line, exit 1; --sched with --url → exit 2', async () => {
+    const wrongPath = await runCli(['browser', '--browser-path', '/nonexistent/chrome']);
+    expect(wrongPath.code).toBe(1);
+    expect(lines(wrongPath.stderr)).toEqual(['error: --browser-path /nonexistent/chrome is not an executable file; point it at Chromium or Chrome (e.g. /usr/bin/chromium)']);
+    const usage = await runCli(['browser', '--url', 'http://127.0.0.1:9', '--sched', 'none']);
+    expect(usage.code).toBe(2);
+    expect(lines(usage.stderr)[0]).toBe('error: --sched applies to the in-process cluster; it cannot be used with --url');
+  });
+});
+
+describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster', () => {
+  const env = { CHROME_PATH: chromium.path };
+
+  it('same URL → 1 PID on 1 connection, one tab after another; distinct URLs → 2 PIDs; a fetch burst → 2 to 6 connections', async () => {
+    // n = 2e8 is about 0.25 s here: enough for the queueing to show, short enough for a quick test.
+    const result = await runCli(['browser', '--workers', '2', '--n', '200000000', '--fetches', '8', '--json'], { env, timeoutMs: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as BrowserResult;
+    expect(doc).toMatchObject({ inProcess: true, workers: 2, policy: 'rr', n: 200_000_000, allOk: true, browser: { name: 'Chromium', path: chromium.path, headless: true } });
+    expect(doc.browser.version).toMatch(/^\d+\.\d+/);
+    expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
+    for (const s of doc.scenarios) {
+      for (const r of s.requests) {
+        expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'index', 'pid', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
+        expect(r).toMatchObject({ status: 200, error: null });
+        expect(r.pid).toBeGreaterThan(0);
+        expect(r.endedMs!).toBeGreaterThanOrEqual(r.startedMs!);
+      }
+      expect(typeof s.verdict).toBe('string');
+    }
+
+    const [same, distinct, burst] = doc.scenarios as [BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number]];
+    expect(same.requests).toHaveLength(4);
+    expect(same.pids).toHaveLength(1);
+    expect(same.connections).toHaveLength(1);
+    expect(same.serialized).toBe(true);
+    const queued = [...same.requests].sort((a, b) => a.startedMs! - b.startedMs!).map((r) => r.queuedMs!);
+    for (let i = 1; i < queued.length; i++) expect(queued[i]).toBeGreaterThan(queued[i - 1]!);
+    expect(same.verdict).toMatch(/^4 tabs, same URL: served one after another \(tab \d queued .*\), all on connection \d+ → 1 PID of 2 workers\. Chromium sends one request per URL at a time/);
+
+    expect(distinct.pids).toHaveLength(2);
+    expect(distinct.serialized).toBe(false);
+    expect(burst.requests).toHaveLength(8);
+    expect(burst.connections.length).toBeGreaterThanOrEqual(2);
+    expect(burst.connections.length).toBeLessThanOrEqual(6);
+    expect(doc.conclusion).toMatch(/^One PID in the tabs is the browser's doing/);
+  });
+
+  it("--url against the seed's Express cluster: the PIDs come from the bodies", async () => {
+    const port = await findFreePort('127.0.0.1');
+    const server = await spawnServer(SEED_FIXTURE, [], { env: { WORKERS: '2', PORT: String(port) }, readyTimeoutMs: 15_000 });
+    servers.push(server);
+    const workerPids = await waitFor('both seed workers to log their start', () => {
+      const pids = [...server.output().matchAll(/Worker (\d+) started/g)].map((m) => Number(m[1]));
+      return pids.length >= 2 ? pids : undefined;
+    });
+    const result = await runCli(['browser', '--url', server.url, '--scenario', 'distinct-urls', '--n', '100000000', '--json'], { env, timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as BrowserResult;
+    expect(doc).toMatchObject({ inProcess: false, workers: null, policy: null });
+    const [distinct] = doc.scenarios;
+    expect(distinct!.requests.every((r) => r.pid !== null && workerPids.includes(r.pid))).toBe(true);
+    expect(distinct!.pids).toHaveLength(2);
+  });
+
+  it('Ctrl-C stops the browser and the cluster, and exits 130', async () => {
+    const child = spawn(process.execPath, [cliEntryPath(), 'browser', '--workers', '2', '--no-progress'], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // Under way: the cluster's workers and the browser's processes are all below the CLI.
+      const started = await waitFor('the browser and the workers to run under the CLI', () => {
+        const below = descendants(child.pid!);
+        const commands = below.map((pid) => { try { return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }); } catch { return ''; } });
+        return commands.some((cmd) => /chrom/i.test(cmd)) && commands.filter((cmd) => /worker\.js/.test(cmd)).length >= 2 ? below : undefined;
+      }, 20_000, 100);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(lines(stderr)).toEqual(['interrupted: the browser and the cluster were stopped']);
+      await waitFor('every process the CLI started to be gone', () => (started.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
