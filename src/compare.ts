@@ -22,7 +22,7 @@ export interface CompareOptions {
   n: number;
   runs: number;
   timeoutMs: number;
-  /** keepalive-vs-close: the keep-alive side's connection count (a browser tab: 1). */
+  /** keepalive-vs-close: the keep-alive side's connection count (1: every request on one connection). */
   connections: number;
 }
 

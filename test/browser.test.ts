@@ -13,7 +13,7 @@ import type { BrowserResult } from '../src/browser/experiment.js';
 import { findFreePort } from '../src/server/primary.js';
 import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
 import { chromium } from './external.js';
-import { lines, runCli, waitFor } from './helpers.js';
+import { isAlive, lines, runCli, waitFor } from './helpers.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
 const servers: SpawnedServer[] = [];
@@ -37,15 +37,6 @@ function descendants(root: number): number[] {
     for (const [pid, ppid] of table) if (ppid === parent) (found.push(pid), queue.push(pid));
   }
   return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('browser: a missing browser and usage mistakes (no browser needed)', () => {

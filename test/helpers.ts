@@ -103,6 +103,16 @@ export function runCli(args: string[], options: { script?: string; timeoutMs?: n
   });
 }
 
+/** Whether a process exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Non-empty lines of a chunk of output. */
 export function lines(text: string): string[] {
   return text.split(/\r?\n/).filter((line) => line.trim() !== '');

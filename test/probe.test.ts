@@ -14,7 +14,7 @@ import type { RouteReport } from '../src/load/summary.js';
 import { probeExitCode, runProbe, type ProbeOptions } from '../src/probe.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
 import { spawnServer, type SpawnedServer } from '../src/server/spawn.js';
-import { waitFor } from './helpers.js';
+import { isAlive, waitFor } from './helpers.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
 
@@ -41,15 +41,6 @@ afterEach(async () => {
 });
 
 const sortNum = (values: Iterable<number>) => [...values].sort((a, b) => a - b);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A route where every response named its worker: `workers` distinct PIDs, each with some requests. */
 function expectEveryWorkerServed(route: RouteReport, workers: number, requests: number): number[] {

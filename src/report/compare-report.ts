@@ -53,7 +53,7 @@ function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstan
 export function renderCompareReport(result: CompareResult, c: ChalkInstance): string {
   const title = {
     'single-vs-cluster': `one process vs a cluster of ${result.workers}`,
-    'keepalive-vs-close': 'keep-alive (the browser) vs a new connection per request (the probe)',
+    'keepalive-vs-close': 'keep-alive connections vs a new connection per request (the probe)',
     'rr-vs-none': "Node's round robin vs the OS's scheduling",
   }[result.mode];
   const head = `${c.bold(`cluster-demo compare: ${title}`)}\n${c.dim(`${result.cores} cores · ${result.runs} run${result.runs === 1 ? '' : 's'} each, alternated A B A B, medians (min–max) · concurrency ${result.concurrency}`)}`;
