@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { makeBrowserCommand } from './commands/browser.js';
 import { makeCompareCommand } from './commands/compare.js';
+import { makeFleetCommand } from './commands/fleet.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
 import { ExpectedError, UsageError } from './errors.js';
@@ -23,6 +24,7 @@ function makeProgram(): Command {
     .addCommand(makeProbeCommand())
     .addCommand(makeCompareCommand())
     .addCommand(makeBrowserCommand())
+    .addCommand(makeFleetCommand())
     .addHelpText(
       'after',
       `
@@ -31,14 +33,15 @@ Examples:
   $ npx cluster-demo probe --concurrency 50        # every worker takes traffic over new connections
   $ npx cluster-demo browser                       # your tabs in a real Chromium: why they show one PID
   $ npx cluster-demo probe --keep-alive --connections 1   # one connection for everything: one PID
-  $ npx cluster-demo compare --single-vs-cluster   # when does the cluster pay off?`,
+  $ npx cluster-demo compare --single-vs-cluster   # when does the cluster pay off?
+  $ npx cluster-demo fleet                         # 3 cluster hosts behind a real nginx: host → worker`,
     );
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   // probe and compare run the load engine in this process: keep its memory flat over long runs (heap.ts).
-  if (argv[2] === 'probe' || argv[2] === 'compare') keepGeneratorHeapSmall();
+  if (argv[2] === 'probe' || argv[2] === 'compare' || argv[2] === 'fleet') keepGeneratorHeapSmall();
   try {
     await makeProgram().parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

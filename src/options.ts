@@ -68,7 +68,10 @@ export function parseSeconds(value: string): number {
   return n;
 }
 
-/** A base URL such as http://127.0.0.1:3000; only http is supported (the cluster speaks plain HTTP/1.1). */
+/**
+ * A base URL such as http://127.0.0.1:3000, or https://lb.example/app behind a load balancer; its path is kept
+ * as a prefix of every route (routeUrl).
+ */
 export function parseBaseUrl(value: string): URL {
   let url: URL;
   try {
@@ -76,7 +79,8 @@ export function parseBaseUrl(value: string): URL {
   } catch {
     throw new InvalidArgumentError(`Must be a URL such as http://127.0.0.1:3000 ${got(value)}`);
   }
-  if (url.protocol !== 'http:') throw new InvalidArgumentError(`Must be an http:// URL ${got(value)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`Must be an http:// or https:// URL ${got(value)}`);
+  if (url.search || url.hash) throw new InvalidArgumentError(`Must be a base URL without ?query or #fragment ${got(value)}`);
   return url;
 }
 

@@ -3,8 +3,9 @@
  * the result as data. Rendering lives in report/; this module never prints.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { ExpectedError, UsageError } from './errors.js';
-import { describeCause } from './load/causes.js';
+import { CERTIFICATE_CAUSES, describeCause } from './load/causes.js';
 import { runLoad, type LoadObserver, type LoadRecording } from './load/engine.js';
 import { summarizeRoute, type RouteReport } from './load/summary.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
@@ -26,7 +27,11 @@ export interface ProbeOptions {
   keepAlive: boolean;
   connections?: number;
   expectWorkers?: number;
+  /** Fail unless at least this many hosts (x-hostname) answered, e.g. behind a load balancer. */
+  expectHosts?: number;
   retries: number;
+  /** https: accept a certificate that does not verify. */
+  insecure?: boolean;
   /** In-process only: SIGKILL a random worker every chaosMs. */
   chaosMs?: number;
   /** In-process only: a rolling restart in the middle of the run. */
@@ -61,6 +66,10 @@ export interface ProbeResult {
   connections: number | null;
   retries: number;
   allWorkersServed: boolean | null;
+  /** --expect-hosts, else null. */
+  hostsExpected: number | null;
+  /** Every route was served by at least hostsExpected hosts; null without --expect-hosts. */
+  allHostsServed: boolean | null;
   /** Every request of every route succeeded. */
   allOk: boolean;
   /** Stopped early by Ctrl-C. */
@@ -83,13 +92,22 @@ export function validateProbeOptions(options: ProbeOptions): void {
     throw new UsageError('--connections caps the keep-alive pool; add --keep-alive (without it every request opens a new connection)', 'probe');
   }
   if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'probe');
+  if (options.insecure && options.url?.protocol !== 'https:') throw new UsageError('--insecure is for https:// targets (--url https://…)', 'probe');
 }
 
-/** One TCP connect before the load, so "nothing is listening" is one clear line rather than N failures. */
-export function checkReachable(url: URL, timeoutMs: number): Promise<void> {
+/**
+ * One connection before the load (with https, a full TLS handshake), so "nothing is listening" or "the
+ * certificate does not verify" is one clear line rather than N failures.
+ */
+export function checkReachable(url: URL, timeoutMs: number, insecure = false): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), timeout: timeoutMs });
-    socket.once('connect', () => {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const https = url.protocol === 'https:';
+    const port = Number(url.port || (https ? 443 : 80));
+    const socket = https
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !insecure, timeout: timeoutMs })
+      : net.connect({ host, port, timeout: timeoutMs });
+    socket.once(https ? 'secureConnect' : 'connect', () => {
       socket.destroy();
       resolve();
     });
@@ -98,7 +116,8 @@ export function checkReachable(url: URL, timeoutMs: number): Promise<void> {
       reject(new ExpectedError(`cannot connect to ${url.origin}: timed out after ${timeoutMs} ms`));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new ExpectedError(`cannot connect to ${url.origin}: ${err.code ? describeCause(err.code) : err.message}`, { cause: err }));
+      const hint = err.code && CERTIFICATE_CAUSES.has(err.code) ? ' (pass --insecure to accept it)' : '';
+      reject(new ExpectedError(`cannot connect to ${url.origin}: ${err.code ? describeCause(err.code) : err.message}${hint}`, { cause: err }));
     });
   });
 }
@@ -110,8 +129,10 @@ export interface ProbeObserver extends LoadObserver {
 }
 
 function routesFor(options: ProbeOptions): Array<{ route: string; path: string; requests?: number }> {
-  const pid = { route: '/pid', path: '/pid', requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) };
-  const api = { route: '/api/:n', path: `/api/${options.n}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.api) };
+  // A server behind a reverse-proxy location (--url http://lb/app) has its routes under that prefix.
+  const prefix = options.url ? options.url.pathname.replace(/\/+$/, '') : '';
+  const pid = { route: '/pid', path: `${prefix}/pid`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) };
+  const api = { route: '/api/:n', path: `${prefix}/api/${options.n}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.api) };
   return options.route === 'pid' ? [pid] : options.route === 'api' ? [api] : [pid, api];
 }
 
@@ -130,12 +151,13 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   let target: URL;
   if (options.url) {
     target = options.url;
-    await checkReachable(target, Math.min(options.timeoutMs, 5000));
+    await checkReachable(target, Math.min(options.timeoutMs, 5000), options.insecure);
   } else {
     cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, onEvent: (e) => events.push(e) });
     target = new URL(cluster.url);
   }
   const workersExpected = options.expectWorkers ?? (cluster ? options.workers : null);
+  const hostsExpected = options.expectHosts ?? null;
   const probeStartedWall = Date.now();
   const initialPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
   const routes: RouteReport[] = [];
@@ -179,6 +201,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
           connections: options.connections,
           timeoutMs: options.timeoutMs,
           retries: options.retries,
+          insecure: options.insecure,
           holdOpenUntil: reloadPromise?.catch(() => undefined),
           signal: options.signal,
         },
@@ -186,7 +209,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
       );
       await reloadPromise;
       recordings.push(recording);
-      routes.push(summarizeRoute(route, recording, workersExpected));
+      routes.push(summarizeRoute(route, recording, workersExpected, hostsExpected));
     }
   } finally {
     clearInterval(chaosTimer);
@@ -200,7 +223,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   const chaos = options.chaosMs !== undefined ? summarizeDeaths(events, recordings, probeStartedWall, options.chaosMs) : null;
   const allWorkersServed = workersExpected === null ? null : routes.every((r) => r.allWorkersServed === true);
   return {
-    target: target.origin,
+    target: options.url ? options.url.href.replace(/\/$/, '') : target.origin,
     inProcess: cluster !== undefined,
     policy: cluster ? cluster.policy : null,
     workersExpected,
@@ -209,6 +232,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     connections: options.keepAlive ? (options.connections ?? options.concurrency) : null,
     retries: options.retries,
     allWorkersServed,
+    hostsExpected,
+    allHostsServed: hostsExpected === null ? null : routes.every((r) => r.hostsSeen >= hostsExpected),
     allOk: routes.every((r) => r.failed === 0),
     interrupted: options.signal?.aborted ?? false,
     routes,
@@ -257,5 +282,5 @@ function summarizeDeaths(events: ClusterEvent[], recordings: LoadRecording[], st
 /** 0: every expected worker served and nothing failed; 1 otherwise; 130 when interrupted by Ctrl-C. */
 export function probeExitCode(result: ProbeResult): 0 | 1 | 130 {
   if (result.interrupted) return 130;
-  return result.allOk && result.allWorkersServed !== false ? 0 : 1;
+  return result.allOk && result.allWorkersServed !== false && result.allHostsServed !== false ? 0 : 1;
 }

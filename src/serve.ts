@@ -10,6 +10,7 @@ export interface ServeOptions {
   maxN: number;
   graceSeconds: number;
   headersTimeoutSeconds?: number;
+  name?: string;
 }
 
 /**
@@ -25,6 +26,7 @@ export async function runServe(options: ServeOptions, log: (line: string) => voi
       workers: options.workers,
       sched: options.sched,
       maxN: options.maxN,
+      name: options.name,
       graceMs: options.graceSeconds * 1000,
       headersTimeoutMs: options.headersTimeoutSeconds !== undefined ? options.headersTimeoutSeconds * 1000 : undefined,
       onEvent: (event) => formatClusterEvent(event, options.graceSeconds).forEach((line) => log(line)),

@@ -17,7 +17,9 @@ interface ProbeFlags {
   workers: number;
   sched: SchedulingPolicy;
   expectWorkers?: number;
+  expectHosts?: number;
   retries: number;
+  insecure: boolean;
   chaos?: number;
   reload: boolean;
   json: boolean;
@@ -28,7 +30,7 @@ interface ProbeFlags {
 export function makeProbeCommand(): Command {
   return newCommand('probe')
     .description('fire concurrent requests and show which worker PIDs answered (boots the cluster in-process unless --url)')
-    .option('-u, --url <base>', 'probe a server that is already running (ours, or the seed\'s Express app)', parseBaseUrl)
+    .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl)
     .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
     .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
     .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
@@ -40,7 +42,9 @@ export function makeProbeCommand(): Command {
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
     .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', parsePositiveInt)
+    .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', parsePositiveInt)
     .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)
+    .option('--insecure', 'https: accept a certificate that does not verify (self-signed)', false)
     .option('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms', parseDurationMs)
     .option('--reload', 'in-process: rolling restart in the middle of the run', false)
     .option('--json', 'print one JSON document on stdout (schema in README)', false)
@@ -49,7 +53,7 @@ export function makeProbeCommand(): Command {
     .addHelpText(
       'after',
       `
-Exit codes: 0 every expected worker served and nothing failed · 1 a worker served nothing or requests failed · 2 usage error
+Exit codes: 0 every expected worker (and host) served and nothing failed · 1 a worker or host served nothing, or requests failed · 2 usage error
 
 Examples:
   $ cluster-demo probe                                   # in-process cluster, /pid then /api/:n
@@ -57,6 +61,7 @@ Examples:
   $ cluster-demo probe --keep-alive --connections 1      # one connection for everything: one PID
   $ cluster-demo browser                                 # what a real browser does, and why
   $ cluster-demo probe --url http://127.0.0.1:3000 --expect-workers 4
+  $ cluster-demo probe --url https://lb.example/app --expect-hosts 3 --expect-workers 12
   $ cluster-demo probe --chaos 500ms --retries 1         # kill workers under load
   $ cluster-demo probe --json > probe.json`,
     )
@@ -80,7 +85,9 @@ Examples:
         keepAlive: flags.keepAlive,
         connections: flags.connections,
         expectWorkers: flags.expectWorkers,
+        expectHosts: flags.expectHosts,
         retries: flags.retries,
+        insecure: flags.insecure,
         chaosMs: flags.chaos,
         reload: flags.reload,
       };

@@ -13,6 +13,7 @@ export function makeServeCommand(): Command {
     .option('--sched <policy>', 'scheduling policy: rr (round-robin by the primary) or none (the OS)', parseChoice(['rr', 'none'] as const), 'rr')
     .option('--max-n <n>', 'largest n /api/:n computes; larger values are clamped', parsePositiveInt, 5_000_000_000)
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
+    .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
     .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
     .addHelpText(
       'after',
@@ -25,9 +26,10 @@ Examples:
   $ cluster-demo serve
   $ cluster-demo serve --port 8080 --workers 4
   $ cluster-demo serve --host 0.0.0.0 --sched none
+  $ cluster-demo serve --host 0.0.0.0 --name web-1     # one of several hosts behind a load balancer
   $ curl http://127.0.0.1:3000/pid`,
     )
-    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number }) => {
+    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string }) => {
       const { runServe } = await import('../serve.js');
       process.exitCode = await runServe({
         port: opts.port,
@@ -37,6 +39,7 @@ Examples:
         maxN: opts.maxN,
         graceSeconds: opts.grace,
         headersTimeoutSeconds: opts.headersTimeout,
+        name: opts.name,
       });
     });
 }

@@ -6,10 +6,13 @@
  *   with the minimal parser in response-parser.ts: per-request cost decides whether the generator or the
  *   server is the bottleneck (bench/ measures it against ab and hey), and it lets the *server* close first,
  *   so TIME_WAIT lands on the server's side and the client's ephemeral port is free again at once.
+ * - https targets in close mode: a TLS handshake per request (tls.connect), as a browser's first visit or a
+ *   client without session reuse pays it; the raw TCP engine is for plain http only.
  * - keep-alive: an undici Pool with at most `connections` sockets, reused for request after request, which
  *   pins each request to the worker that accepted its connection (`--connections 1`: one worker).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Pool as UndiciPool } from 'undici';
 import { failure, LoadCollector, type Outcome } from './collector.js';
@@ -18,7 +21,7 @@ import { loadRawTcp, rawExchange, READ_BUFFER, type RawConnection } from './raw-
 import { lookup } from 'node:dns/promises';
 
 export interface LoadOptions {
-  /** Base URL of the server (http only). */
+  /** Base URL of the server, http or https; `path` is sent as it is (the caller adds any prefix). */
   target: URL;
   path: string;
   concurrency: number;
@@ -32,8 +35,10 @@ export interface LoadOptions {
   timeoutMs: number;
   /** Connection errors (reset, refused) retried on a new connection, per request. */
   retries: number;
-  /** Close mode only: libuv handles directly (default where available) or net.Socket. */
+  /** Close mode over http only: libuv handles directly (default where available) or net.Socket. */
   transport?: Transport;
+  /** https: accept a certificate that does not verify (self-signed, wrong name). */
+  insecure?: boolean;
   /** Keep issuing requests (past `requests`/`durationMs`) until this settles, e.g. a reload under load. */
   holdOpenUntil?: Promise<unknown>;
   /** Aborting stops issuing new requests; in-flight ones finish. */
@@ -67,12 +72,13 @@ export interface LoadRecording {
   wallStartedAt: number;
   /**
    * What really carried the requests: 'raw' (libuv's TCP handle), 'net' (net.Socket: asked for, or the
-   * fallback where this Node lacks the handle bindings) or 'undici' (keep-alive).
+   * fallback where this Node lacks the handle bindings), 'tls' (https, a handshake per request) or 'undici'
+   * (keep-alive).
    */
   transport: UsedTransport;
 }
 
-export type UsedTransport = Transport | 'undici';
+export type UsedTransport = Transport | 'tls' | 'undici';
 
 /** Connection errors worth a retry: the request never reached a handler (or the handler's process died). */
 const RETRYABLE = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'closed before response']);
@@ -97,6 +103,8 @@ interface CloseTarget {
   ip: string;
   ipv6: boolean;
   port: number;
+  /** The name TLS checks the certificate against (SNI), for https. */
+  servername: string;
   request: Buffer;
 }
 
@@ -107,7 +115,8 @@ async function resolveCloseTarget(options: LoadOptions): Promise<CloseTarget> {
   return {
     ip: address,
     ipv6: family === 6,
-    port: Number(options.target.port || 80),
+    port: Number(options.target.port || (options.target.protocol === 'https:' ? 443 : 80)),
+    servername: hostname,
     request: Buffer.from(`GET ${options.path} HTTP/1.1\r\nHost: ${options.target.host}\r\nUser-Agent: cluster-demo\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'latin1'),
   };
 }
@@ -225,6 +234,28 @@ function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
   };
 }
 
+/** https, a new connection per request: the handshake is part of each request, as for a first visit. */
+function makeTlsSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>, insecure: boolean): Send {
+  // SNI must be a name, never an IP address (RFC 6066); the certificate check still uses the URL's host.
+  const servername = net.isIP(target.servername) ? undefined : target.servername;
+  return (done) => {
+    const parser = new ResponseParser();
+    const pending = newPending(timeoutMs, inFlight, done, () => socket.destroy());
+    const socket = tls.connect({ port: target.port, host: target.ip, servername, rejectUnauthorized: !insecure, checkServerIdentity: (_, cert) => tls.checkServerIdentity(target.servername, cert) });
+    socket.on('secureConnect', () => socket.write(target.request));
+    socket.on('data', (data: Buffer) => {
+      if (pending.finished || pending.response) return;
+      if (!feed(parser, pending, data)) socket.destroy();
+    });
+    socket.on('end', () => {
+      socket.destroy();
+      settle(parser, pending, undefined);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => settle(parser, pending, err.code ?? err.message));
+    socket.on('close', () => settle(parser, pending, CLOSED_EARLY.error));
+  };
+}
+
 interface PendingRequest {
   deadline: number;
   finished: boolean;
@@ -253,6 +284,7 @@ async function makeKeepAliveSender(options: LoadOptions): Promise<{ send: Send; 
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
+    connect: { rejectUnauthorized: !options.insecure },
   });
   const send: Send = (done) => {
     pool
@@ -287,8 +319,14 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   if (keepAlive) send = keepAlive.send;
   else {
     const target = await resolveCloseTarget(options);
-    transport = (options.transport ?? 'raw') === 'raw' && loadRawTcp() ? 'raw' : 'net';
-    send = transport === 'raw' ? makeRawSender(target, options.timeoutMs, pendingRequests) : makeNetSender(target, options.timeoutMs, pendingRequests);
+    if (options.target.protocol === 'https:') transport = 'tls';
+    else transport = (options.transport ?? 'raw') === 'raw' && loadRawTcp() ? 'raw' : 'net';
+    send =
+      transport === 'tls'
+        ? makeTlsSender(target, options.timeoutMs, pendingRequests, options.insecure ?? false)
+        : transport === 'raw'
+          ? makeRawSender(target, options.timeoutMs, pendingRequests)
+          : makeNetSender(target, options.timeoutMs, pendingRequests);
     if (transport === 'net' && options.transport !== 'net') {
       observer.onNotice?.(`this Node (${process.version}) lacks libuv's TCP handle bindings: the engine falls back to net.Socket, which costs the generator more CPU per request`);
     }

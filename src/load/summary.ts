@@ -1,4 +1,5 @@
 import { jainIndex, maxMinRatio, padWithSilentWorkers, round, shares } from '../stats/fairness.js';
+import { groupByHost, hostsSeen, type HostFairness, type HostReport } from '../stats/hosts.js';
 import { summarizeLatency, type LatencySummary } from '../stats/latency.js';
 import type { LoadRecording } from './engine.js';
 
@@ -34,9 +35,16 @@ export interface RouteReport {
   /** What carried the requests: 'raw' (libuv TCP handle), 'net' (net.Socket) or 'undici' (keep-alive). */
   transport: string;
   latencyMs: LatencySummary;
-  /** Over the workers expected (those that served nothing count as 0); maxMinRatio null when one got nothing. */
-  fairness: { jain: number; maxMinRatio: number | null };
+  /**
+   * Over the workers expected (those that served nothing count as 0); maxMinRatio null when one got nothing.
+   * `hosts`: the same across hosts (the load balancer's level).
+   */
+  fairness: { jain: number; maxMinRatio: number | null; hosts: HostFairness };
   workers: WorkerReport[];
+  /** Per host (x-hostname): requests, share, its primaries and how many of its workers served. */
+  hosts: HostReport[];
+  /** Distinct named hosts that served. */
+  hostsSeen: number;
   /** Distinct known PIDs that answered. */
   workersSeen: number;
   /** null when the expected worker count is unknown (--url without --expect-workers). */
@@ -48,7 +56,7 @@ function record<K extends string | number>(map: Map<K, number>): Record<string, 
 }
 
 /** Turns one run's counters and histograms into the report that the table and JSON both render. */
-export function summarizeRoute(route: string, recording: LoadRecording, workersExpected: number | null): RouteReport {
+export function summarizeRoute(route: string, recording: LoadRecording, workersExpected: number | null, hostsExpected: number | null = null): RouteReport {
   const c = recording.collector;
   const durationMs = recording.endedAt - recording.startedAt;
   const tallies = [...c.workers.values()].sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
@@ -57,6 +65,7 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
   const workerShares = shares(tallies.map((t) => t.requests));
   const knownCounts = padWithSilentWorkers(known.map((t) => t.requests), workersExpected ?? undefined);
   const ratio = maxMinRatio(knownCounts);
+  const byHost = groupByHost(tallies, hostsExpected);
   return {
     route,
     path: recording.options.path,
@@ -71,11 +80,13 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
     rps: round(durationMs > 0 ? (c.completed * 1000) / durationMs : 0, 1),
     transport: recording.transport,
     latencyMs: summarizeLatency(c.latency),
-    fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null },
+    fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null, hosts: byHost.fairness },
     workers: tallies.map((t, i) => {
       const latency = summarizeLatency(t.latency);
       return { pid: t.pid, host: t.host, primaryPid: t.primaryPid, requests: t.requests, share: responded === 0 ? 0 : round(workerShares[i]!, 4), latencyMs: { p50: latency.p50, p99: latency.p99 } };
     }),
+    hosts: byHost.hosts,
+    hostsSeen: hostsSeen(byHost.hosts),
     workersSeen: known.length,
     allWorkersServed: workersExpected === null ? null : known.length >= workersExpected,
   };

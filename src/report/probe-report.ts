@@ -22,7 +22,16 @@ export function routeVerdict(result: ProbeResult, route: RouteReport): { ok: boo
   return { ok: false, text };
 }
 
-function pidLabel(worker: RouteReport['workers'][number], result: ProbeResult, showOrigin: boolean, c: ChalkInstance): string {
+/** The host level's verdict (a load balancer in front): null when there is one host and no --expect-hosts. */
+export function hostVerdict(result: ProbeResult, route: RouteReport): { ok: boolean; text: string } | null {
+  const seen = route.hostsSeen;
+  const expected = result.hostsExpected;
+  if (expected === null) return seen > 1 ? { ok: true, text: `${seen} hosts handled traffic (pass --expect-hosts <n> to check the count)` } : null;
+  if (seen >= expected) return { ok: true, text: `${expected === 1 ? 'the host' : `all ${expected} hosts`} handled traffic${seen > expected ? ` (${seen} seen)` : ''}` };
+  return { ok: false, text: `only ${seen} of ${expected} hosts handled traffic` };
+}
+
+function pidLabel(worker: RouteReport['workers'][number], result: ProbeResult, c: ChalkInstance): string {
   if (worker.pid === null) return c.dim('unknown');
   let label = String(worker.pid);
   const chaos = result.chaos?.deaths ?? [];
@@ -30,30 +39,45 @@ function pidLabel(worker: RouteReport['workers'][number], result: ProbeResult, s
   else if (chaos.some((d) => d.replacementPid === worker.pid)) label += ' (replacement)';
   else if (result.reload?.replaced.some((r) => r.oldPid === worker.pid)) label += ' (replaced)';
   else if (result.reload?.replaced.some((r) => r.newPid === worker.pid)) label += ' (new)';
-  if (showOrigin) label += c.dim(` ${worker.host ?? '?'}/${worker.primaryPid ?? '?'}`);
   return label;
+}
+
+function workerRow(worker: RouteReport['workers'][number], label: string, maxShare: number, c: ChalkInstance): string[] {
+  return [label, formatInt(worker.requests), formatPercent(worker.share), c.green(bar(worker.share, maxShare, BAR_WIDTH)), formatMs(worker.latencyMs.p50), formatMs(worker.latencyMs.p99)];
+}
+
+/**
+ * One row per worker; when more than one host or primary answered (several instances behind a load balancer),
+ * a tree: each host's row with its share, then its workers under it.
+ */
+function renderWorkerTable(result: ProbeResult, route: RouteReport, c: ChalkInstance): string {
+  const origins = new Set(route.workers.filter((w) => w.pid !== null).map((w) => `${w.host}|${w.primaryPid}`));
+  const grouped = origins.size > 1;
+  const table = makeTable([grouped ? 'host › PID' : 'PID', 'requests', 'share', '', 'p50', 'p99'], ['left', 'right', 'right', 'left', 'right', 'right'], c);
+  const maxShare = Math.max(0, ...route.workers.map((w) => w.share));
+  if (!grouped) {
+    for (const worker of route.workers) table.push(workerRow(worker, pidLabel(worker, result, c), maxShare, c));
+  } else {
+    const maxHostShare = Math.max(0, ...route.hosts.map((h) => h.share));
+    for (const host of route.hosts) {
+      const primaries = host.primaryPids.length ? c.dim(` primary ${host.primaryPids.join(', ')}`) : '';
+      table.push([c.bold(host.host ?? 'unknown host') + primaries, formatInt(host.requests), formatPercent(host.share), c.cyan(bar(host.share, maxHostShare, BAR_WIDTH)), '', '']);
+      const severalPrimaries = host.primaryPids.length > 1;
+      for (const worker of route.workers.filter((w) => w.host === host.host)) {
+        const label = `  ${pidLabel(worker, result, c)}${severalPrimaries ? c.dim(` /${worker.primaryPid ?? '?'}`) : ''}`;
+        table.push(workerRow(worker, label, maxShare, c));
+      }
+    }
+  }
+  if (route.workers.length === 0) table.push([{ colSpan: 6, content: c.red('no responses') }]);
+  return table.toString();
 }
 
 function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance): string {
   const lines: string[] = [];
   const connMode = result.keepAlive ? `keep-alive, ${result.connections} connection${result.connections === 1 ? '' : 's'}` : 'a new connection per request';
   lines.push(c.bold(`GET ${route.path}`) + c.dim(`  ·  concurrency ${result.concurrency}  ·  ${connMode}`));
-  const origins = new Set(route.workers.filter((w) => w.pid !== null).map((w) => `${w.host}|${w.primaryPid}`));
-  const showOrigin = origins.size > 1;
-  const table = makeTable([showOrigin ? 'PID host/primary' : 'PID', 'requests', 'share', '', 'p50', 'p99'], ['left', 'right', 'right', 'left', 'right', 'right'], c);
-  const maxShare = Math.max(0, ...route.workers.map((w) => w.share));
-  for (const worker of route.workers) {
-    table.push([
-      pidLabel(worker, result, showOrigin, c),
-      formatInt(worker.requests),
-      formatPercent(worker.share),
-      c.green(bar(worker.share, maxShare, BAR_WIDTH)),
-      formatMs(worker.latencyMs.p50),
-      formatMs(worker.latencyMs.p99),
-    ]);
-  }
-  if (route.workers.length === 0) table.push([{ colSpan: 6, content: c.red('no responses') }]);
-  lines.push(table.toString());
+  lines.push(renderWorkerTable(result, route, c));
   const failed = route.failed > 0 ? c.red(`${formatInt(route.failed)} failed`) : '0 failed';
   const causes = Object.entries(route.errors).map(([cause, n]) => `${describeCause(cause)} ×${formatInt(n)}`);
   lines.push(
@@ -64,9 +88,15 @@ function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance):
   lines.push(`Latency: p50 ${formatMs(route.latencyMs.p50)} · p90 ${formatMs(route.latencyMs.p90)} · p99 ${formatMs(route.latencyMs.p99)} · max ${formatMs(route.latencyMs.max)}`);
   const ratio = route.fairness.maxMinRatio === null ? '∞ (a worker served nothing)' : route.fairness.maxMinRatio.toFixed(2);
   lines.push(`Fairness: Jain's index ${route.fairness.jain.toFixed(3)} (1 = perfectly even) · max/min share ${ratio}`);
+  const hosts = hostVerdict(result, route);
+  if (hosts) {
+    const hostRatio = route.fairness.hosts.maxMinRatio === null ? '∞ (a host served nothing)' : route.fairness.hosts.maxMinRatio.toFixed(2);
+    lines.push(`Fairness across hosts: Jain's index ${route.fairness.hosts.jain.toFixed(3)} · max/min share ${hostRatio}`);
+  }
   if (route.portBackoffs > 0) lines.push(c.yellow(`Waited ${formatInt(route.portBackoffs)} times for free local ports (EADDRNOTAVAIL)`));
-  const verdict = routeVerdict(result, route);
-  lines.push(verdict.ok ? c.green(`✓ ${verdict.text}`) : c.red(`✗ ${verdict.text}`));
+  for (const verdict of [hosts, routeVerdict(result, route)]) {
+    if (verdict) lines.push(verdict.ok ? c.green(`✓ ${verdict.text}`) : c.red(`✗ ${verdict.text}`));
+  }
   return lines.join('\n');
 }
 
@@ -93,7 +123,7 @@ function renderReload(result: ProbeResult, c: ChalkInstance): string[] {
 export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string {
   const where = result.inProcess
     ? `in-process cluster: ${result.workersExpected} workers, policy ${result.policy}`
-    : `existing server${result.workersExpected !== null ? `, expecting ${result.workersExpected} workers` : ''}`;
+    : `existing server${result.hostsExpected !== null ? `, expecting ${result.hostsExpected} hosts` : ''}${result.workersExpected !== null ? `, expecting ${result.workersExpected} workers` : ''}`;
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');

@@ -23,8 +23,9 @@ export interface HandlerOptions {
 
 export const DEFAULT_MAX_N = 5_000_000_000;
 
-export function currentIdentity(workerId: number, primaryPid: number): ServerIdentity {
-  return { pid: process.pid, workerId, primaryPid, hostname: os.hostname() };
+/** `name`: what this instance calls itself in x-hostname (several instances on one machine), else the OS's. */
+export function currentIdentity(workerId: number, primaryPid: number, name?: string): ServerIdentity {
+  return { pid: process.pid, workerId, primaryPid, hostname: name ?? os.hostname() };
 }
 
 interface Reply {

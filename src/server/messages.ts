@@ -9,6 +9,8 @@ export interface WorkerConfig {
   port: number;
   maxN: number;
   primaryPid: number;
+  /** The name sent in x-hostname (`serve --name`); undefined: os.hostname(). */
+  name?: string;
   /** Overrides of node:http's timeouts, in ms; undefined keeps Node's defaults. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;

@@ -35,6 +35,8 @@ export interface ClusterOptions {
   /** Node's scheduling policy; fixed for the process at the first fork. Default rr. */
   sched?: SchedulingPolicy;
   maxN?: number;
+  /** The instance's name in x-hostname (default os.hostname()): several instances on one machine, as containers. */
+  name?: string;
   /** How long stop() and reload() let a worker finish in-flight requests before SIGKILL, ms. Default 10 s. */
   graceMs?: number;
   /** How long to wait for every worker to listen, ms. Default 30 s. */
@@ -268,6 +270,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     port,
     maxN,
     primaryPid: process.pid,
+    name: options.name,
     headersTimeoutMs: options.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,

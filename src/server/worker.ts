@@ -22,7 +22,7 @@ const config = JSON.parse(rawConfig) as WorkerConfig;
 let shuttingDown = false;
 
 const server = createDemoServer({
-  identity: currentIdentity(cluster.worker.id, config.primaryPid),
+  identity: currentIdentity(cluster.worker.id, config.primaryPid, config.name),
   maxN: config.maxN,
   isShuttingDown: () => shuttingDown,
   headersTimeoutMs: config.headersTimeoutMs,

@@ -1,0 +1,132 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { BALANCE_METHODS, parseUpstreams, type Balance } from '../fleet/nginx-config.js';
+import { parseChoice, parseDurationMs, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import type { SchedulingPolicy } from '../server/primary.js';
+import { newCommand } from './common.js';
+
+interface FleetFlags {
+  hosts: number;
+  workers: number;
+  sched: SchedulingPolicy;
+  balance: Balance;
+  lbKeepalive: number;
+  nginxPath?: string;
+  printConfig: boolean;
+  upstream?: string[];
+  concurrency: number;
+  requests?: number;
+  duration?: number;
+  route: 'pid' | 'api' | 'both';
+  n: number;
+  timeout: number;
+  keepAlive: boolean;
+  connections?: number;
+  retries: number;
+  json: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+function upstreamList(value: string): string[] {
+  const parsed = parseUpstreams(value);
+  if ('error' in parsed) throw new InvalidArgumentError(parsed.error);
+  return parsed;
+}
+
+export function makeFleetCommand(): Command {
+  return newCommand('fleet')
+    .description('several cluster hosts behind a real nginx, probed through it: host → worker')
+    .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', parsePositiveInt, 3)
+    .option('-w, --workers <n>', 'workers per instance', parsePositiveInt, 2)
+    .option('--sched <policy>', 'scheduling policy of every instance: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--balance <method>', `nginx's method: ${BALANCE_METHODS.join(', ')}`, parseChoice(BALANCE_METHODS), 'round-robin')
+    .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request)", parseNonNegativeInt, 0)
+    .option('--nginx-path <file>', 'nginx to run (default: nginx on PATH, /usr/sbin, /usr/local/sbin)')
+    .option('--print-config', 'print the nginx configuration for real machines (with --upstream) and exit', false)
+    .option('--upstream <host:port,...>', 'with --print-config: the instances, e.g. 10.0.0.1:3000,10.0.0.2:3000', upstreamList)
+    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
+    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
+    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
+    .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
+    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
+    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
+    .option('-k, --keep-alive', 'the probe reuses its connections to nginx (default: a new connection per request)', false)
+    .option('--connections <n>', 'with --keep-alive: at most this many connections', parsePositiveInt)
+    .option('--retries <n>', 'retry a request that failed on a connection error up to n times', parseNonNegativeInt, 0)
+    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--no-progress', 'no live view on stderr')
+    .option('--no-color', 'no colours')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every host and worker served and nothing failed · 1 one did not, requests failed, or no nginx · 2 usage error
+
+Examples:
+  $ cluster-demo fleet                                   # 3 hosts × 2 workers behind nginx
+  $ cluster-demo fleet --balance least-conn --lb-keepalive 8
+  $ cluster-demo fleet --print-config --upstream 10.0.0.1:3000,10.0.0.2:3000 > cluster-demo.conf`,
+    )
+    .action(async (flags: FleetFlags) => {
+      const { UsageError } = await import('../errors.js');
+      if (flags.upstream && !flags.printConfig) throw new UsageError('--upstream is for --print-config (the instances of a real deployment)', 'fleet');
+      if (flags.printConfig) {
+        if (!flags.upstream) throw new UsageError('--print-config needs --upstream host:port,… (your instances)', 'fleet');
+        const { renderNginxConfig } = await import('../fleet/nginx-config.js');
+        process.stdout.write(renderNginxConfig({ upstreams: flags.upstream, listen: '80', balance: flags.balance, keepalive: flags.lbKeepalive, location: '/' }));
+        return;
+      }
+      if (flags.connections !== undefined && !flags.keepAlive) throw new UsageError('--connections caps the keep-alive pool; add --keep-alive', 'fleet');
+      if (flags.requests !== undefined && flags.duration !== undefined) throw new UsageError('use either --requests or --duration, not both', 'fleet');
+      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode }] = await Promise.all([
+        import('../fleet/fleet.js'),
+        import('../report/fleet-report.js'),
+        import('../report/probe-report.js'),
+        import('../report/live.js'),
+        import('../report/style.js'),
+        import('../probe.js'),
+      ]);
+      const c = makeChalk(flags.json ? false : flags.color);
+      const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
+      const interrupt = new AbortController();
+      // First Ctrl-C: stop sending, report, stop everything. Second: leave now (children get the terminal's SIGINT too).
+      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+      process.on('SIGINT', onSigint);
+      let result;
+      try {
+        result = await runFleet(
+          {
+            hosts: flags.hosts,
+            workers: flags.workers,
+            sched: flags.sched,
+            balance: flags.balance,
+            lbKeepalive: flags.lbKeepalive,
+            nginxPath: flags.nginxPath,
+            probe: {
+              concurrency: flags.concurrency,
+              requests: flags.requests,
+              durationMs: flags.duration,
+              route: flags.route,
+              n: flags.n,
+              timeoutMs: flags.timeout,
+              keepAlive: flags.keepAlive,
+              connections: flags.connections,
+              retries: flags.retries,
+            },
+            signal: interrupt.signal,
+          },
+          live,
+        );
+      } catch (err) {
+        if (!(err instanceof FleetInterrupted)) throw err;
+        live.done();
+        console.error('interrupted: nginx and every instance were stopped');
+        process.exitCode = 130;
+        return;
+      } finally {
+        live.done();
+        process.off('SIGINT', onSigint);
+      }
+      process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
+      process.exitCode = probeExitCode(result);
+    });
+}
