@@ -110,7 +110,7 @@ describe('runProbe against the in-process cluster (a new connection per request)
     expect(route.workers[0]!.requests).toBe(200);
     expect(route.workers[0]!.share).toBe(1);
     expect(route.workersSeen).toBe(1);
-    expect(route.fairness).toEqual({ jain: 0.5, maxMinRatio: null });
+    expect(route.fairness).toEqual({ jain: 0.5, maxMinRatio: null, hosts: { jain: 1, maxMinRatio: 1 } });
     expect(route.allWorkersServed).toBe(false);
     expect(result.allWorkersServed).toBe(false);
     expect(result.allOk).toBe(true);
