@@ -119,11 +119,16 @@ function renderReload(result: ProbeResult, c: ChalkInstance): string[] {
   return [c.bold(`Rolling restart during the run (${formatMs(result.reload.durationMs)}): ${pairs}`)];
 }
 
+function expecting(result: ProbeResult): string {
+  const parts = [result.hostsExpected !== null ? `${result.hostsExpected} host${result.hostsExpected === 1 ? '' : 's'}` : '', result.workersExpected !== null ? `${result.workersExpected} workers` : ''].filter(Boolean);
+  return parts.length ? `, expecting ${parts.join(' and ')}` : '';
+}
+
 /** The whole probe report as a string; pure (colour comes in through the chalk instance). */
 export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string {
   const where = result.inProcess
     ? `in-process cluster: ${result.workersExpected} workers, policy ${result.policy}`
-    : `existing server${result.hostsExpected !== null ? `, expecting ${result.hostsExpected} hosts` : ''}${result.workersExpected !== null ? `, expecting ${result.workersExpected} workers` : ''}`;
+    : `existing server${expecting(result)}`;
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
