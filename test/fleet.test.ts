@@ -4,8 +4,8 @@
  * self-signed certificate made here by openssl. Skipped, with the reason said once, without nginx; in CI a
  * missing nginx fails the run (test/global-setup.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +14,9 @@ import { renderNginxConfig } from '../src/fleet/nginx-config.js';
 import { startNginx, waitUntilAnswering, type RunningNginx } from '../src/fleet/nginx.js';
 import type { ProbeResult } from '../src/probe.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
+import { cliEntryPath } from '../src/server/spawn.js';
 import { nginx as nginxProgram } from './external.js';
-import { isAlive, lines, request, runCli } from './helpers.js';
+import { isAlive, lines, request, runCli, waitFor } from './helpers.js';
 
 const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
 
@@ -60,6 +61,29 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     expect(doc.allHostsServed).toBe(true);
     // Reused upstream connections may leave a worker idle: the exit code follows what was measured.
     expect(result.code).toBe(doc.allWorkersServed ? 0 : 1);
+  });
+
+  it('Ctrl-C: the probe stops, the report covers what was sent, nginx and every instance are stopped (exit 130)', async () => {
+    const child = spawn(process.execPath, [cliEntryPath(), 'fleet', '--hosts', '2', '--workers', '2', '--route', 'pid', '--duration', '60s', '--no-progress'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      // Under way once nginx runs as its child and answers through to the instances.
+      const conf = await waitFor('nginx to run under the CLI', () => /-c (\S+nginx\.conf)/.exec(processesMatching('cluster-demo-fleet-')[0] ?? '')?.[1], 30_000, 100);
+      const port = /listen 127\.0\.0\.1:(\d+);/.exec(readFileSync(conf, 'utf8'))![1]!;
+      await waitFor('an answer through nginx', async () => ((await request(`http://127.0.0.1:${port}`, '/pid').catch(() => undefined))?.status === 200 ? true : undefined), 10_000, 50);
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
+      expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
+      expect(processesMatching('--name host-')).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('--print-config --upstream prints a configuration for real machines; mistakes are one line, exit 2', async () => {
@@ -145,6 +169,8 @@ describe.skipIf(!nginxProgram.path)('probe --url through an nginx location /app/
     expect(ok.code).toBe(0);
     const doc = JSON.parse(ok.stdout) as ProbeResult;
     expect(doc.routes[0]).toMatchObject({ failed: 0, workersSeen: 2, transport: 'tls' });
+    const keepAlive = await runCli(['probe', '--url', httpsBase, '--insecure', '--keep-alive', '--connections', '4', '--route', 'pid', '--requests', '100', '--json'], { timeoutMs: 60_000 });
+    expect(JSON.parse(keepAlive.stdout).routes[0]).toMatchObject({ ok: 100, failed: 0, transport: 'undici' });
     const refused = await runCli(['probe', '--url', httpsBase, '--route', 'pid', '--requests', '10']);
     expect(refused.code).toBe(1);
     expect(lines(refused.stderr)).toEqual([`error: cannot connect to ${new URL(httpsBase).origin}: self-signed certificate (pass --insecure to accept it)`]);
