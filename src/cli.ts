@@ -65,5 +65,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `cluster-demo … | head`: a reader that goes away is not an error of ours; stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const code = await main(process.argv);
 process.exitCode = code;

@@ -2,11 +2,11 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { newCommand } from './common.js';
+import { addOutputOptions, newCommand, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
 
-interface BrowserFlags {
+interface BrowserFlags extends OutputFlags {
   url?: URL;
   workers: number;
   sched: SchedulingPolicy;
@@ -17,13 +17,10 @@ interface BrowserFlags {
   browserPath?: string;
   headed: boolean;
   timeout: number;
-  json: boolean;
-  progress: boolean;
-  color: boolean;
 }
 
 export function makeBrowserCommand(): Command {
-  return newCommand('browser')
+  const command = newCommand('browser')
     .description('open the server in a real Chromium, as you did, and show which connection and worker each tab met')
     .option('-u, --url <base>', 'a server that is already running (ours, or the seed\'s Express app) instead of the in-process cluster', parseBaseUrl)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
@@ -34,10 +31,8 @@ export function makeBrowserCommand(): Command {
     .option('--n <n>', 'n for /api/:n (default: about 0.7 s of work, so that queueing shows)', parsePositiveInt)
     .option('--browser-path <file>', 'Chromium or Chrome to drive (default: CHROME_PATH, then chromium, chromium-browser, google-chrome-stable, google-chrome on PATH)')
     .option('--headed', 'show the browser window (needs a display)', false)
-    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000)
-    .option('--json', 'print one JSON document on stdout (schema in README)', false)
-    .option('--no-progress', 'no live status on stderr')
-    .option('--no-color', 'no colours')
+    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000);
+  return addOutputOptions(command)
     .addHelpText(
       'after',
       `

@@ -1,6 +1,44 @@
 import { Command } from 'commander';
+import { parseChoice, parseDurationMs, parsePositiveInt } from '../options.js';
 
 /** Every command reports usage errors the same way: commander throws, cli.ts prints one line and exits 2. */
 export function newCommand(name: string): Command {
   return new Command(name).exitOverride().showHelpAfterError(`(run "cluster-demo ${name} --help" for usage)`);
+}
+
+/** The load's shape, shared by every command that runs the probe's engine (probe, fleet). */
+export interface LoadFlags {
+  concurrency: number;
+  requests?: number;
+  duration?: number;
+  route: 'pid' | 'api' | 'both';
+  n: number;
+  timeout: number;
+  keepAlive: boolean;
+  connections?: number;
+}
+
+export function addLoadOptions(command: Command): Command {
+  return command
+    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
+    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
+    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
+    .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
+    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
+    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
+    .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
+    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency)', parsePositiveInt);
+}
+
+export interface OutputFlags {
+  json: boolean;
+  progress: boolean;
+  color: boolean;
+}
+
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--no-progress', 'no live view on stderr')
+    .option('--no-color', 'no colours');
 }

@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams, type Balance } from '../fleet/nginx-config.js';
-import { parseChoice, parseDurationMs, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { parseChoice, parseNonNegativeInt, parsePositiveInt } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { newCommand } from './common.js';
+import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
-interface FleetFlags {
+interface FleetFlags extends LoadFlags, OutputFlags {
   hosts: number;
   workers: number;
   sched: SchedulingPolicy;
@@ -13,18 +13,7 @@ interface FleetFlags {
   nginxPath?: string;
   printConfig: boolean;
   upstream?: string[];
-  concurrency: number;
-  requests?: number;
-  duration?: number;
-  route: 'pid' | 'api' | 'both';
-  n: number;
-  timeout: number;
-  keepAlive: boolean;
-  connections?: number;
   retries: number;
-  json: boolean;
-  progress: boolean;
-  color: boolean;
 }
 
 function upstreamList(value: string): string[] {
@@ -34,7 +23,7 @@ function upstreamList(value: string): string[] {
 }
 
 export function makeFleetCommand(): Command {
-  return newCommand('fleet')
+  const command = newCommand('fleet')
     .description('several cluster hosts behind a real nginx, probed through it: host → worker')
     .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', parsePositiveInt, 3)
     .option('-w, --workers <n>', 'workers per instance', parsePositiveInt, 2)
@@ -44,18 +33,8 @@ export function makeFleetCommand(): Command {
     .option('--nginx-path <file>', 'nginx to run (default: nginx on PATH, /usr/sbin, /usr/local/sbin)')
     .option('--print-config', 'print the nginx configuration for real machines (with --upstream) and exit', false)
     .option('--upstream <host:port,...>', 'with --print-config: the instances, e.g. 10.0.0.1:3000,10.0.0.2:3000', upstreamList)
-    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
-    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
-    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
-    .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
-    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
-    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
-    .option('-k, --keep-alive', 'the probe reuses its connections to nginx (default: a new connection per request)', false)
-    .option('--connections <n>', 'with --keep-alive: at most this many connections', parsePositiveInt)
-    .option('--retries <n>', 'retry a request that failed on a connection error up to n times', parseNonNegativeInt, 0)
-    .option('--json', 'print one JSON document on stdout (schema in README)', false)
-    .option('--no-progress', 'no live view on stderr')
-    .option('--no-color', 'no colours')
+    .option('--retries <n>', 'retry a request that failed on a connection error up to n times', parseNonNegativeInt, 0);
+  return addOutputOptions(addLoadOptions(command))
     .addHelpText(
       'after',
       `

@@ -2,18 +2,10 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { newCommand } from './common.js';
+import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
-interface ProbeFlags {
+interface ProbeFlags extends LoadFlags, OutputFlags {
   url?: URL;
-  concurrency: number;
-  requests?: number;
-  duration?: number;
-  route: 'pid' | 'api' | 'both';
-  n: number;
-  timeout: number;
-  keepAlive: boolean;
-  connections?: number;
   workers: number;
   sched: SchedulingPolicy;
   expectWorkers?: number;
@@ -22,23 +14,13 @@ interface ProbeFlags {
   insecure: boolean;
   chaos?: number;
   reload: boolean;
-  json: boolean;
-  progress: boolean;
-  color: boolean;
 }
 
 export function makeProbeCommand(): Command {
-  return newCommand('probe')
+  const command = newCommand('probe')
     .description('fire concurrent requests and show which worker PIDs answered (boots the cluster in-process unless --url)')
-    .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl)
-    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
-    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
-    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
-    .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
-    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
-    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
-    .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
-    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency)', parsePositiveInt)
+    .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl);
+  return addOutputOptions(addLoadOptions(command)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
     .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', parsePositiveInt)
@@ -46,10 +28,8 @@ export function makeProbeCommand(): Command {
     .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)
     .option('--insecure', 'https: accept a certificate that does not verify (self-signed)', false)
     .option('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms', parseDurationMs)
-    .option('--reload', 'in-process: rolling restart in the middle of the run', false)
-    .option('--json', 'print one JSON document on stdout (schema in README)', false)
-    .option('--no-progress', 'no live view on stderr')
-    .option('--no-color', 'no colours')
+    .option('--reload', 'in-process: rolling restart in the middle of the run', false),
+  )
     .addHelpText(
       'after',
       `
