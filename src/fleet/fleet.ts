@@ -98,8 +98,8 @@ export async function runFleet(options: FleetOptions, observer: FleetObserver = 
       renderNginxConfig({ upstreams: hosts.map((h) => `${h.address}:${h.port}`), listen: `127.0.0.1:${port}`, balance: options.balance, keepalive: options.lbKeepalive, location: '/', localDir: dir }),
     );
     nginx = startNginx(nginxPath, dir, confFile);
+    // From here on a Ctrl-C ends in a report (the probe sees the aborted signal and says it was interrupted).
     await waitUntilAnswering(`http://127.0.0.1:${port}/pid`, nginx, 10_000);
-    checkInterrupted();
     const fleet: FleetInfo = { hosts, lb: { kind: 'nginx', version, port, balance: options.balance, keepalive: options.lbKeepalive } };
     observer.onFleetReady?.(fleet);
     const ipHashNote = options.balance === 'ip-hash' && options.hosts > 1 ? 'ip-hash sends every request from one client address to the same host: from this one machine, expect one host' : undefined;
