@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import os from 'node:os';
+import { reusePortUnsupported, SCHED_POLICIES, type SchedulingPolicy } from './server/policy.js';
 
 const INTEGER = /^[0-9]+$/;
 
@@ -91,4 +92,12 @@ export function parseBaseUrl(value: string): URL {
 export function routeUrl(base: URL, path: string): string {
   const prefix = base.pathname.replace(/\/+$/, '');
   return `${base.origin}${prefix}${path}`;
+}
+
+/** `--sched rr|none|reuseport`; reuseport on a Node without it is the user's one line, exit 2. */
+export function parseSched(value: string): SchedulingPolicy {
+  const policy = parseChoice(SCHED_POLICIES)(value);
+  const unsupported = policy === 'reuseport' ? reusePortUnsupported() : null;
+  if (unsupported) throw new InvalidArgumentError(unsupported);
+  return policy;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
+import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addOutputOptions, newCommand, type OutputFlags } from './common.js';
 
@@ -24,7 +24,7 @@ export function makeBrowserCommand(): Command {
     .description('open the server in a real Chromium, as you did, and show which connection and worker each tab met')
     .option('-u, --url <base>', 'a server that is already running (ours, or the seed\'s Express app) instead of the in-process cluster', parseBaseUrl)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--scenario <name>', 'all, same-url, distinct-urls or fetch-burst', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst'] as const), 'all')
     .option('--tabs <n>', 'tabs opened at once in same-url and distinct-urls', parsePositiveInt, 4)
     .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', parsePositiveInt, 12)

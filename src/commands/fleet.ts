@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams, type Balance } from '../fleet/nginx-config.js';
-import { parseChoice, parseNonNegativeInt, parsePositiveInt } from '../options.js';
+import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
@@ -27,7 +27,7 @@ export function makeFleetCommand(): Command {
     .description('several cluster hosts behind a real nginx, probed through it: host → worker')
     .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', parsePositiveInt, 3)
     .option('-w, --workers <n>', 'workers per instance', parsePositiveInt, 2)
-    .option('--sched <policy>', 'scheduling policy of every instance: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--sched <policy>', 'scheduling policy of every instance: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--balance <method>', `nginx's method: ${BALANCE_METHODS.join(', ')}`, parseChoice(BALANCE_METHODS), 'round-robin')
     .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request)", parseNonNegativeInt, 0)
     .option('--nginx-path <file>', 'nginx to run (default: nginx on PATH, /usr/sbin, /usr/local/sbin)')

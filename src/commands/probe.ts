@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseBaseUrl, parseChoice, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseWorkers } from '../options.js';
+import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
@@ -22,7 +22,7 @@ export function makeProbeCommand(): Command {
     .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl);
   return addOutputOptions(addLoadOptions(command)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'in-process scheduling policy: rr or none', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', parsePositiveInt)
     .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', parsePositiveInt)
     .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)

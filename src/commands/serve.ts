@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseChoice, parsePort, parsePositiveInt, parseSeconds, parseWorkers } from '../options.js';
+import { parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { newCommand } from './common.js';
 
@@ -10,7 +10,7 @@ export function makeServeCommand(): Command {
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 3000)
     .option('-H, --host <host>', 'address to bind; 0.0.0.0 exposes it to the network', '127.0.0.1')
     .option('-w, --workers <n|max>', 'number of workers', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'scheduling policy: rr (round-robin by the primary) or none (the OS)', parseChoice(['rr', 'none'] as const), 'rr')
+    .option('--sched <policy>', 'rr (the primary hands out connections), none (workers share one socket) or reuseport (a socket per worker, Node 22.12+)', parseSched, 'rr')
     .option('--max-n <n>', 'largest n /api/:n computes; larger values are clamped', parsePositiveInt, 5_000_000_000)
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')

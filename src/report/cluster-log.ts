@@ -3,7 +3,19 @@ import type { ClusterEvent } from '../server/primary.js';
 const POLICY_NOTE = {
   rr: 'rr (round-robin: the primary accepts each connection and hands it to the next worker)',
   none: 'none (the OS decides: every worker accepts on the shared socket)',
+  reuseport: 'reuseport (each worker listens on its own socket with SO_REUSEPORT: the kernel spreads connections, the primary is out of the data path)',
 } as const;
+
+/** With reuseport on Linux, what happens to the connections queued on a worker's socket when it closes. */
+export function migrateNote(tcpMigrateReq: 0 | 1 | null): string[] {
+  if (tcpMigrateReq === 1) return ['net.ipv4.tcp_migrate_req is 1: connections queued on a closing worker\'s socket move to another worker'];
+  if (tcpMigrateReq === 0) {
+    return [
+      'net.ipv4.tcp_migrate_req is 0: a rolling restart or a worker\'s death resets the connections queued on that worker\'s socket; to move them to another worker instead: sysctl -w net.ipv4.tcp_migrate_req=1',
+    ];
+  }
+  return [];
+}
 
 /**
  * The start-up and lifecycle log of `serve`, in the seed's words, as a pure function of one event. The
@@ -12,7 +24,7 @@ const POLICY_NOTE = {
 export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): string[] {
   switch (event.type) {
     case 'primary-started':
-      return [`Number of CPUs is ${event.cpus}`, `Primary ${event.pid} is running`, `Scheduling policy: ${POLICY_NOTE[event.policy]}`, `Forking ${event.workers} worker${event.workers === 1 ? '' : 's'}`];
+      return [`Number of CPUs is ${event.cpus}`, `Primary ${event.pid} is running`, `Scheduling policy: ${POLICY_NOTE[event.policy]}`, ...migrateNote(event.tcpMigrateReq), `Forking ${event.workers} worker${event.workers === 1 ? '' : 's'}`];
     case 'worker-started':
       return [event.replacing ? `Worker ${event.pid} started (replacing ${event.replacing})` : `Worker ${event.pid} started`];
     case 'worker-listening':

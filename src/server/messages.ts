@@ -11,6 +11,8 @@ export interface WorkerConfig {
   primaryPid: number;
   /** The name sent in x-hostname (`serve --name`); undefined: os.hostname(). */
   name?: string;
+  /** --sched reuseport: listen on a socket of its own with SO_REUSEPORT. */
+  reusePort?: boolean;
   /** Overrides of node:http's timeouts, in ms; undefined keeps Node's defaults. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;

@@ -1,126 +1,41 @@
 /**
  * The cluster primary, as a library: `startCluster()` makes the calling process the primary, forks the
  * workers, respawns the ones that die, and offers graceful stop and rolling reload. `cluster-demo serve` is a
- * thin CLI layer over it; `probe`, `compare` and the tests boot exactly this.
+ * thin CLI layer over it; `probe`, `compare` and the tests boot exactly this. Its parts live alongside:
+ * cluster-api.ts (types), policy.ts (rr / none / reuseport), backoff.ts (respawn delays), handoffs.ts (rr's
+ * connection hand-offs), reload.ts (the rolling restart), ports.ts.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_BACKOFF, respawnDecision, type BackoffOptions } from './backoff.js';
+import {
+  ClusterStartError,
+  SchedulingPolicyError,
+  type ClusterEvent,
+  type ClusterOptions,
+  type EventBody,
+  type ReloadResult,
+  type RunningCluster,
+  type StopResult,
+  type WorkerInfo,
+} from './cluster-api.js';
+import { trackHandoffs } from './handoffs.js';
 import { DEFAULT_MAX_N } from './handler.js';
 import { describeListenError } from './listen-errors.js';
 import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryToWorker, type WorkerConfig } from './messages.js';
+import { readTcpMigrateReq, reusePortUnsupported, type SchedulingPolicy } from './policy.js';
+import { assertPortFree, connectableHost, findFreePort, formatHostForUrl } from './ports.js';
+import { rollingRestart } from './reload.js';
 
-export type SchedulingPolicy = 'rr' | 'none';
+export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export * from './cluster-api.js';
+export { findFreePort, formatHostForUrl } from './ports.js';
+export type { SchedulingPolicy } from './policy.js';
 
-export interface BackoffOptions {
-  /** Delay before the first quick respawn, ms. */
-  initialMs: number;
-  factor: number;
-  maxMs: number;
-  /** A worker that stayed up this long resets its slot's backoff, ms. */
-  stableMs: number;
-}
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 100, factor: 1.5, maxMs: 15_000, stableMs: 30_000 };
-
-export interface ClusterOptions {
-  /** 0 picks a free port. Default 3000. */
-  port?: number;
-  /** Default 127.0.0.1 (not exposed to the network); 0.0.0.0 exposes it. */
-  host?: string;
-  /** Default os.availableParallelism(). */
-  workers?: number;
-  /** Node's scheduling policy; fixed for the process at the first fork. Default rr. */
-  sched?: SchedulingPolicy;
-  maxN?: number;
-  /** The instance's name in x-hostname (default os.hostname()): several instances on one machine, as containers. */
-  name?: string;
-  /** How long stop() and reload() let a worker finish in-flight requests before SIGKILL, ms. Default 10 s. */
-  graceMs?: number;
-  /** How long to wait for every worker to listen, ms. Default 30 s. */
-  readyTimeoutMs?: number;
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
-  backoff?: Partial<BackoffOptions>;
-  /** Extra node flags for the workers (e.g. --cpu-prof). Default none. */
-  workerExecArgv?: string[];
-  /** Every state change, as data; `serve` renders these as log lines, `probe` keeps them for its report. */
-  onEvent?: (event: ClusterEvent) => void;
-}
-
-export interface WorkerInfo {
-  id: number;
-  pid: number;
-  slot: number;
-  listening: boolean;
-  startedAt: number;
-}
-
-export type ClusterEvent = { at: number } & (
-  | { type: 'primary-started'; pid: number; cpus: number; workers: number; policy: SchedulingPolicy }
-  | { type: 'worker-started'; pid: number; id: number; slot: number; replacing?: number }
-  | { type: 'worker-listening'; pid: number; id: number; slot: number }
-  | { type: 'ready'; url: string; listenUrl: string; pids: number[] }
-  | { type: 'worker-died'; pid: number; id: number; slot: number; code: number | null; signal: string | null; uptimeMs: number }
-  | { type: 'worker-start-failed'; pid: number; slot: number; message: string }
-  | { type: 'worker-respawning'; slot: number; delayMs: number; afterPid: number }
-  | { type: 'worker-exited'; pid: number; id: number; code: number | null; signal: string | null }
-  /** Connections the primary had handed to a worker that died before taking them: closed (see trackHandoffs). */
-  | { type: 'handoffs-closed'; pid: number; count: number }
-  | { type: 'worker-killed'; pid: number; reason: 'grace' | 'chaos' | 'forced' }
-  | { type: 'reload-started'; pids: number[] }
-  | { type: 'reload-finished'; replaced: Array<{ oldPid: number; newPid: number }> }
-  | { type: 'shutdown-started' }
-  | { type: 'stopped'; exitCode: number }
-);
-
-type EventBody = ClusterEvent extends infer E ? (E extends ClusterEvent ? Omit<E, 'at'> : never) : never;
-
-export interface StopResult {
-  /** 0 when every worker finished within the grace period, 1 when some had to be killed. */
-  exitCode: 0 | 1;
-  killedPids: number[];
-}
-
-export interface ReloadResult {
-  replaced: Array<{ oldPid: number; newPid: number }>;
-}
-
-export interface RunningCluster {
-  /** Where a client on this machine reaches the cluster (0.0.0.0 is reached through 127.0.0.1). */
-  url: string;
-  /** The address as bound, for logs: http://HOST:PORT. */
-  listenUrl: string;
-  host: string;
-  port: number;
-  policy: SchedulingPolicy;
-  primaryPid: number;
-  /** The live workers, now. */
-  readonly workers: WorkerInfo[];
-  /** Graceful: stop respawning and accepting, let in-flight requests finish, kill what outlives the grace. */
-  stop(): Promise<StopResult>;
-  /** SIGKILL every worker now (the second Ctrl-C). */
-  forceStop(): Promise<StopResult>;
-  /** Rolling restart: one worker at a time, the new one listening before the old one is retired. */
-  reload(): Promise<ReloadResult>;
-  /** SIGKILL one listening worker (random unless pid is given) as a crash would; it is respawned. */
-  killWorker(pid?: number): number | undefined;
-}
-
-/** A failure to start that the user can fix (port in use, bad host): one line, no stack. */
-export class ClusterStartError extends Error {
-  override name = 'ClusterStartError';
-}
-
-/** Thrown when a second cluster in this process asks for another policy: Node fixes it at the first fork. */
-export class SchedulingPolicyError extends Error {
-  override name = 'SchedulingPolicyError';
-}
-
-let frozenPolicy: SchedulingPolicy | undefined;
+/** Node's own policy behind ours: reuseport workers bind their own sockets, so the primary's is "none". */
+let frozenNodePolicy: number | undefined;
 
 /** The compiled worker entry; when these sources run as TypeScript (under vitest), the built copy in dist/. */
 export function workerEntryPath(): string {
@@ -131,84 +46,6 @@ export function workerEntryPath(): string {
     return built;
   }
   return fileURLToPath(new URL('./worker.js', import.meta.url));
-}
-
-/** Asks the OS for a free port on host. Used for port 0, because cluster workers that all listen on port 0
- * share one handle keyed by address and port: two clusters in one process would otherwise share a port. */
-export function findFreePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-export function formatHostForUrl(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-function connectableHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
-}
-
-interface HandleLike {
-  close(): void;
-}
-
-interface ClusterInternalMessage {
-  cmd?: unknown;
-  act?: unknown;
-  seq?: unknown;
-  ack?: unknown;
-}
-
-/**
- * With the rr policy the primary accepts each connection and sends it to a worker over IPC (node:cluster's
- * `newconn`), closing its own copy only when the worker acknowledges it. If the worker dies first (a crash,
- * `--chaos`), Node never closes that copy: the client waits forever on a socket nobody will read. So the
- * hand-offs a worker has not acknowledged yet are tracked here, and closed when it exits: the client gets a
- * reset, which it can retry, instead of a hang. This wraps the worker's `process.send` (which node:cluster
- * calls for every hand-off) and reads node:cluster's internal ack messages; with anything unexpected it
- * tracks nothing and changes nothing.
- */
-function trackHandoffs(worker: Worker): { closeOrphans(): number } {
-  const unacknowledged = new Map<number, HandleLike>();
-  const child = worker.process as unknown as { send: (...args: unknown[]) => boolean; on(event: 'internalMessage', listener: (message: unknown) => void): void };
-  const send = child.send;
-  if (typeof send === 'function') {
-    child.send = function (this: unknown, message: unknown, handle?: unknown, ...rest: unknown[]) {
-      const m = message as ClusterInternalMessage | null;
-      if (m && m.cmd === 'NODE_CLUSTER' && m.act === 'newconn' && typeof m.seq === 'number' && handle && typeof (handle as HandleLike).close === 'function') {
-        unacknowledged.set(m.seq, handle as HandleLike);
-      }
-      return send.call(this, message, handle, ...rest);
-    };
-    child.on('internalMessage', (message) => {
-      const m = message as ClusterInternalMessage | null;
-      if (m && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') unacknowledged.delete(m.ack);
-    });
-  }
-  return {
-    closeOrphans() {
-      const count = unacknowledged.size;
-      for (const handle of unacknowledged.values()) {
-        try {
-          handle.close();
-        } catch {
-          // Already closed.
-        }
-      }
-      unacknowledged.clear();
-      return count;
-    },
-  };
 }
 
 interface WorkerState {
@@ -246,14 +83,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const emit = (event: EventBody) => options.onEvent?.({ at: Date.now(), ...event } as ClusterEvent);
 
   if (!Number.isInteger(workerCount) || workerCount < 1) throw new RangeError(`workers must be a positive integer (got ${workerCount})`);
-  if (frozenPolicy !== undefined && frozenPolicy !== policy) {
+  const unsupported = policy === 'reuseport' ? reusePortUnsupported() : null;
+  if (unsupported) throw new SchedulingPolicyError(unsupported);
+  const nodePolicy = policy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+  if (frozenNodePolicy !== undefined && frozenNodePolicy !== nodePolicy) {
     throw new SchedulingPolicyError(
-      `this process already runs the cluster with --sched ${frozenPolicy}; Node fixes the policy at the first fork, so --sched ${policy} needs a new process`,
+      `this process already runs a cluster with Node's ${frozenNodePolicy === cluster.SCHED_RR ? 'rr' : 'none'} policy; Node fixes it at the first fork, so --sched ${policy} needs a new process`,
     );
   }
   // Must be set before the first fork: Node reads it once, at the first setupPrimary()/fork().
-  cluster.schedulingPolicy = policy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
-  frozenPolicy = policy;
+  cluster.schedulingPolicy = nodePolicy;
+  frozenNodePolicy = nodePolicy;
 
   const requestedPort = options.port ?? 3000;
   let port = requestedPort;
@@ -264,6 +104,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       const e = err as NodeJS.ErrnoException;
       throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, 0, e.message), { cause: err });
     }
+  } else if (policy === 'reuseport') {
+    // SO_REUSEPORT sockets of the same user join one group silently: a port another reuseport program holds
+    // would be shared with it, not refused. A plain bind first makes "port in use" the one clear line it is
+    // with the other policies.
+    try {
+      await assertPortFree(host, port);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, port, e.message), { cause: err });
+    }
   }
   const config: WorkerConfig = {
     host,
@@ -271,6 +121,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     maxN,
     primaryPid: process.pid,
     name: options.name,
+    reusePort: policy === 'reuseport',
     headersTimeoutMs: options.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs,
@@ -289,7 +140,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   let settleStart!: { resolve: () => void; reject: (err: Error) => void };
   const started = new Promise<void>((resolve, reject) => (settleStart = { resolve, reject }));
 
-  emit({ type: 'primary-started', pid: process.pid, cpus: os.availableParallelism(), workers: workerCount, policy });
+  const tcpMigrateReq = policy === 'reuseport' && process.platform === 'linux' ? readTcpMigrateReq() : null;
+  emit({ type: 'primary-started', pid: process.pid, cpus: os.availableParallelism(), workers: workerCount, policy, tcpMigrateReq });
 
   function live(): WorkerState[] {
     return [...states.values()];
@@ -314,7 +166,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   function fork(slot: Slot, replacing?: WorkerState): WorkerState {
     const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
-    const handoffs = trackHandoffs(worker);
+    // Only rr hands connections over; with none and reuseport there is nothing to track.
+    const handoffs = policy === 'rr' ? trackHandoffs(worker) : { closeOrphans: () => 0 };
     let onListening!: () => void;
     let onExit!: (value: { code: number | null; signal: string | null }) => void;
     const state: WorkerState = {
@@ -385,12 +238,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   function scheduleRespawn(slot: Slot, dead: WorkerState, uptimeMs: number): void {
     // A worker that keeps dying soon after it starts is restarted ever more slowly, not in a tight loop.
-    // A deliberate kill (chaos) is not such a death: otherwise a long --chaos run would back every slot off
-    // towards maxMs, until the cluster has no worker left to take connections.
-    const quick = uptimeMs < backoff.stableMs && !dead.killedOnPurpose;
-    if (uptimeMs >= backoff.stableMs) slot.quickDeaths = 0;
-    const delayMs = quick ? Math.min(backoff.maxMs, Math.round(backoff.initialMs * backoff.factor ** slot.quickDeaths)) : 0;
-    if (quick) slot.quickDeaths++;
+    const { delayMs, quickDeaths } = respawnDecision(uptimeMs, dead.killedOnPurpose, slot.quickDeaths, backoff);
+    slot.quickDeaths = quickDeaths;
     emit({ type: 'worker-respawning', slot: slot.index, delayMs, afterPid: dead.pid });
     slot.respawnTimer = setTimeout(() => {
       slot.respawnTimer = undefined;
@@ -462,26 +311,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     return { exitCode: 1, killedPids: targets.map((s) => s.pid) };
   }
 
-  async function reloadNow(): Promise<ReloadResult> {
-    const replaced: ReloadResult['replaced'] = [];
-    emit({ type: 'reload-started', pids: slots.flatMap((slot) => (slot.current ? [slot.current.pid] : [])) });
-    for (const slot of slots) {
-      if (stopping) break;
-      const old = slot.current;
-      if (!old) continue; // a respawn is already pending for this slot
-      const next = fork(slot, old);
-      const outcome = await Promise.race([next.listened.then(() => 'listening' as const), next.exited.then(() => 'exited' as const)]);
-      if (outcome === 'exited') {
-        // Keep the old worker serving: there must never be zero live workers.
-        slot.current = old;
-        throw new Error(`reload stopped: the replacement for worker ${old.pid} exited before listening`);
-      }
-      // The new worker is listening; only now is the old one told to go.
-      await retire(old);
-      replaced.push({ oldPid: old.pid, newPid: next.pid });
-    }
-    emit({ type: 'reload-finished', replaced });
-    return { replaced };
+  function reloadNow(): Promise<ReloadResult> {
+    return rollingRestart({ slots, isStopping: () => stopping, fork: (slot, old) => fork(slot as Slot, old), retire, emit });
   }
 
   function reload(): Promise<ReloadResult> {

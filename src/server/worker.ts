@@ -40,7 +40,9 @@ server.on('error', (err: NodeJS.ErrnoException) => {
   console.error(`worker ${process.pid}: server error: ${err.message}`);
 });
 
-server.listen(config.port, config.host, () => {
+// reusePort (Node ≥ 22.12): a cluster worker binds this socket itself, with SO_REUSEPORT, instead of asking
+// the primary; @types/node 20 does not know the option yet.
+server.listen({ port: config.port, host: config.host, reusePort: config.reusePort === true } as Parameters<typeof server.listen>[0], () => {
   listening = true;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

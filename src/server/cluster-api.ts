@@ -1,0 +1,99 @@
+/** The cluster's public shape: options, events, the running cluster, and its start errors. */
+import type { BackoffOptions } from './backoff.js';
+import type { SchedulingPolicy } from './policy.js';
+
+export interface ClusterOptions {
+  /** 0 picks a free port. Default 3000. */
+  port?: number;
+  /** Default 127.0.0.1 (not exposed to the network); 0.0.0.0 exposes it. */
+  host?: string;
+  /** Default os.availableParallelism(). */
+  workers?: number;
+  /** Node's scheduling policy; fixed for the process at the first fork. Default rr. */
+  sched?: SchedulingPolicy;
+  maxN?: number;
+  /** The instance's name in x-hostname (default os.hostname()): several instances on one machine, as containers. */
+  name?: string;
+  /** How long stop() and reload() let a worker finish in-flight requests before SIGKILL, ms. Default 10 s. */
+  graceMs?: number;
+  /** How long to wait for every worker to listen, ms. Default 30 s. */
+  readyTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** Extra node flags for the workers (e.g. --cpu-prof). Default none. */
+  workerExecArgv?: string[];
+  /** Every state change, as data; `serve` renders these as log lines, `probe` keeps them for its report. */
+  onEvent?: (event: ClusterEvent) => void;
+}
+
+export interface WorkerInfo {
+  id: number;
+  pid: number;
+  slot: number;
+  listening: boolean;
+  startedAt: number;
+}
+
+export type ClusterEvent = { at: number } & (
+  /** tcpMigrateReq: with reuseport on Linux, the sysctl's value (null elsewhere or with other policies). */
+  | { type: 'primary-started'; pid: number; cpus: number; workers: number; policy: SchedulingPolicy; tcpMigrateReq: 0 | 1 | null }
+  | { type: 'worker-started'; pid: number; id: number; slot: number; replacing?: number }
+  | { type: 'worker-listening'; pid: number; id: number; slot: number }
+  | { type: 'ready'; url: string; listenUrl: string; pids: number[] }
+  | { type: 'worker-died'; pid: number; id: number; slot: number; code: number | null; signal: string | null; uptimeMs: number }
+  | { type: 'worker-start-failed'; pid: number; slot: number; message: string }
+  | { type: 'worker-respawning'; slot: number; delayMs: number; afterPid: number }
+  | { type: 'worker-exited'; pid: number; id: number; code: number | null; signal: string | null }
+  /** Connections the primary had handed to a worker that died before taking them: closed (see trackHandoffs). */
+  | { type: 'handoffs-closed'; pid: number; count: number }
+  | { type: 'worker-killed'; pid: number; reason: 'grace' | 'chaos' | 'forced' }
+  | { type: 'reload-started'; pids: number[] }
+  | { type: 'reload-finished'; replaced: Array<{ oldPid: number; newPid: number }> }
+  | { type: 'shutdown-started' }
+  | { type: 'stopped'; exitCode: number }
+);
+
+export type EventBody = ClusterEvent extends infer E ? (E extends ClusterEvent ? Omit<E, 'at'> : never) : never;
+
+export interface StopResult {
+  /** 0 when every worker finished within the grace period, 1 when some had to be killed. */
+  exitCode: 0 | 1;
+  killedPids: number[];
+}
+
+export interface ReloadResult {
+  replaced: Array<{ oldPid: number; newPid: number }>;
+}
+
+export interface RunningCluster {
+  /** Where a client on this machine reaches the cluster (0.0.0.0 is reached through 127.0.0.1). */
+  url: string;
+  /** The address as bound, for logs: http://HOST:PORT. */
+  listenUrl: string;
+  host: string;
+  port: number;
+  policy: SchedulingPolicy;
+  primaryPid: number;
+  /** The live workers, now. */
+  readonly workers: WorkerInfo[];
+  /** Graceful: stop respawning and accepting, let in-flight requests finish, kill what outlives the grace. */
+  stop(): Promise<StopResult>;
+  /** SIGKILL every worker now (the second Ctrl-C). */
+  forceStop(): Promise<StopResult>;
+  /** Rolling restart: one worker at a time, the new one listening before the old one is retired. */
+  reload(): Promise<ReloadResult>;
+  /** SIGKILL one listening worker (random unless pid is given) as a crash would; it is respawned. */
+  killWorker(pid?: number): number | undefined;
+}
+
+/** A failure to start that the user can fix (port in use, bad host): one line, no stack. */
+export class ClusterStartError extends Error {
+  override name = 'ClusterStartError';
+}
+
+/** Thrown when a second cluster in this process asks for another policy: Node fixes it at the first fork. */
+export class SchedulingPolicyError extends Error {
+  override name = 'SchedulingPolicyError';
+}
