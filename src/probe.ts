@@ -10,6 +10,7 @@ import { runLoad, type LoadObserver, type LoadRecording } from './load/engine.js
 import { summarizeRoute, type RouteReport } from './load/summary.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
 import { attributeFailures } from './stats/attribution.js';
+import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
 
 export type RouteChoice = 'pid' | 'api' | 'both';
 
@@ -79,6 +80,11 @@ export interface ProbeResult {
   initialPids: number[];
   /** PIDs of the live workers when the load ended (in-process only). */
   finalPids: number[];
+  /**
+   * What sending cost this process (process.cpuUsage() over the loads). In-process, this process is also the
+   * cluster's primary, which with rr accepts and hands over every connection: its share is counted here too.
+   */
+  generator: GeneratorCost;
   chaos: { intervalMs: number; deaths: WorkerDeath[]; unattributedFailures: number } | null;
   reload: { replaced: Array<{ oldPid: number; newPid: number }>; durationMs: number } | null;
   notices: string[];
@@ -163,6 +169,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   const routes: RouteReport[] = [];
   const recordings: LoadRecording[] = [];
   let reloadInfo: ProbeResult['reload'] = null;
+  let cpu = { user: 0, system: 0 };
+  let loadWallMs = 0;
   let chaosTimer: NodeJS.Timeout | undefined;
 
   try {
@@ -190,6 +198,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
           running.reload().then((result) => (reloadInfo = { replaced: result.replaced, durationMs: Date.now() - started })),
         );
       }
+      const cpuBefore = process.cpuUsage();
       const recording = await runLoad(
         {
           target,
@@ -207,6 +216,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
         },
         observe,
       );
+      cpu = addCpu(cpu, process.cpuUsage(cpuBefore));
+      loadWallMs += recording.endedAt - recording.startedAt;
       await reloadPromise;
       recordings.push(recording);
       routes.push(summarizeRoute(route, recording, workersExpected, hostsExpected));
@@ -239,6 +250,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     routes,
     initialPids,
     finalPids,
+    generator: generatorCost(cpu, routes.reduce((sum, r) => sum + r.requests, 0), loadWallMs),
     chaos,
     reload: reloadInfo,
     notices,

@@ -2,6 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RouteReport } from '../load/summary.js';
 import type { ProbeResult } from '../probe.js';
 import { describeCause } from '../load/causes.js';
+import { GENERATOR_SATURATED } from '../stats/generator.js';
 import { bar, formatInt, formatMs, formatPercent, makeTable } from './style.js';
 
 const BAR_WIDTH = 28;
@@ -113,6 +114,18 @@ function renderChaos(result: ProbeResult, c: ChalkInstance): string[] {
   return lines;
 }
 
+/** What the probe cost itself, and a warning when it may have measured itself rather than the server. */
+export function renderGenerator(result: ProbeResult, c: ChalkInstance): string[] {
+  const g = result.generator;
+  if (!g || result.routes.length === 0) return [];
+  const primary = result.inProcess && result.policy === 'rr' ? ', this cluster\'s primary included (rr: it accepts every connection)' : result.inProcess ? ', this cluster\'s primary included' : '';
+  const lines = [c.dim(`Generator: ${g.cpuPerRequestUs.toFixed(0)} µs of CPU per request (user ${formatMs(g.cpuUserMs)} + system ${formatMs(g.cpuSystemMs)}), ${formatPercent(g.coreShare)} of one core${primary}`)];
+  if (g.coreShare > GENERATOR_SATURATED) {
+    lines.push(c.yellow(`note: the generator used ${formatPercent(g.coreShare)} of a core: these figures may measure the generator, not the server`));
+  }
+  return lines;
+}
+
 function renderReload(result: ProbeResult, c: ChalkInstance): string[] {
   if (!result.reload) return [];
   const pairs = result.reload.replaced.map((r) => `${r.oldPid} → ${r.newPid}`).join(', ');
@@ -132,7 +145,7 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
-  parts.push(...renderReload(result, c), ...renderChaos(result, c));
+  parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderGenerator(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
     parts.push(c.dim('Each request used a new TCP connection, and the cluster hands out connections, so they spread over the workers.'));
     parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));
