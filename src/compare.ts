@@ -4,11 +4,13 @@
  * here, the same engine as `probe`). Returns data; report/compare-report.ts renders it.
  */
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { UsageError } from './errors.js';
 import { runLoad, type LoadOptions } from './load/engine.js';
 import { summarizeRoute, type RouteReport } from './load/summary.js';
 import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
 import { median, minMax, round } from './stats/fairness.js';
+import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
 
 export type CompareMode = 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none';
 
@@ -40,6 +42,15 @@ export interface ContenderSummary {
   rpsRange: { min: number; max: number };
   /** Each run's req/s, in the order they ran. */
   runsRps: number[];
+  /** What the generator (this process) spent sending to this contender, over its runs. */
+  generator: GeneratorCost;
+}
+
+/** One run of one contender: its route report and what the generator spent on it. */
+export interface Sample {
+  report: RouteReport;
+  cpu: { user: number; system: number };
+  wallMs: number;
 }
 
 export interface WorkloadResult {
@@ -111,13 +122,13 @@ function contendersFor(options: CompareOptions): [Contender, Contender] {
   }
 }
 
-interface Workload {
+export interface Workload {
   name: WorkloadResult['name'];
   description: string;
   measure(target: URL, load: Contender['load']): Promise<RouteReport>;
 }
 
-function workloadsFor(options: CompareOptions): Workload[] {
+export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
   const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs };
   const count = (fallback: number) => (options.durationMs !== undefined ? undefined : (options.requests ?? fallback));
   const heavyPath = `/api/${options.n}`;
@@ -160,14 +171,25 @@ function workloadsFor(options: CompareOptions): Workload[] {
       }
     },
   };
-  return options.mode === 'single-vs-cluster' ? [light, heavy, mixed] : [light, heavy];
+  const all = { light, heavy, mixed };
+  return names.map((name) => all[name]);
 }
 
 export interface CompareObserver {
   onStatus?(line: string): void;
 }
 
-function summarize(label: string, samples: RouteReport[]): ContenderSummary {
+/** Runs one measurement and notes what it cost this process (the generator). */
+export async function measureSample(workload: Workload, target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<Sample> {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const report = await workload.measure(target, load);
+  return { report, cpu: process.cpuUsage(cpuBefore), wallMs: performance.now() - started };
+}
+
+export function summarize(label: string, runs: Sample[]): ContenderSummary {
+  const samples = runs.map((r) => r.report);
+  const cpu = runs.reduce((sum, r) => addCpu(sum, r.cpu), { user: 0, system: 0 });
   const rps = samples.map((s) => s.rps);
   const ratios = samples.map((s) => s.fairness.maxMinRatio).filter((r): r is number => r !== null);
   return {
@@ -186,6 +208,7 @@ function summarize(label: string, samples: RouteReport[]): ContenderSummary {
     },
     rpsRange: minMax(rps),
     runsRps: rps,
+    generator: generatorCost(cpu, samples.reduce((sum, s) => sum + s.requests, 0), runs.reduce((sum, r) => sum + r.wallMs, 0)),
   };
 }
 
@@ -210,19 +233,19 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
     }
 
     const workloads: WorkloadResult[] = [];
-    for (const workload of workloadsFor(options)) {
-      const samplesA: RouteReport[] = [];
-      const samplesB: RouteReport[] = [];
+    for (const workload of workloadsFor(options, options.mode === 'single-vs-cluster' ? ['light', 'heavy', 'mixed'] : ['light', 'heavy'])) {
+      const samplesA: Sample[] = [];
+      const samplesB: Sample[] = [];
       for (let run = 1; run <= options.runs; run++) {
         // Alternate A B A B so that drift (thermal, other load) hits both sides alike.
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderA.label}`);
-        samplesA.push(await workload.measure(targetA, contenderA.load));
+        samplesA.push(await measureSample(workload, targetA, contenderA.load));
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderB.label}`);
-        samplesB.push(await workload.measure(targetB, contenderB.load));
+        samplesB.push(await measureSample(workload, targetB, contenderB.load));
       }
       const a = summarize(contenderA.label, samplesA);
       const b = summarize(contenderB.label, samplesB);
-      const perRun = samplesB.map((s, i) => (samplesA[i]!.rps > 0 ? s.rps / samplesA[i]!.rps : NaN));
+      const perRun = samplesB.map((s, i) => (samplesA[i]!.report.rps > 0 ? s.report.rps / samplesA[i]!.report.rps : NaN));
       const ratioRange = minMax(perRun.map((r) => round(r, 3)));
       workloads.push({
         name: workload.name,

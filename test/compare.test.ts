@@ -46,7 +46,7 @@ describe('compare', () => {
     // One process: /pid waits behind the heavy loop. Cluster: the other worker answers.
     expect(mixed!.a.latencyMs.p50).toBeGreaterThan(mixed!.b.latencyMs.p50);
     const text = renderCompareReport(result, makeChalk(false));
-    expect(text).toMatch(/heavy: the cluster is \d\.\d\d× faster \(limit on this machine: \d cores?\)/);
+    expect(text).toMatch(/heavy: the cluster \(policy rr\) is \d\.\d\d× faster \(limit on this machine: \d cores?\)/);
     expect(text).toContain('mixed: /pid p50');
   });
 

@@ -8,6 +8,7 @@ interface CompareFlags {
   singleVsCluster?: boolean;
   keepaliveVsClose?: boolean;
   rrVsNone?: boolean;
+  policies?: boolean;
   workers: number;
   concurrency: number;
   requests?: number;
@@ -27,6 +28,7 @@ export function makeCompareCommand(): Command {
     .option('--single-vs-cluster', 'one process vs the cluster, on light, heavy and mixed work (default)')
     .option('--keepalive-vs-close', 'keep-alive connections (--connections, default 1) vs a new connection per request')
     .option('--rr-vs-none', "Node's round-robin scheduling vs the OS's (NODE_CLUSTER_SCHED_POLICY)")
+    .option('--policies', 'one process vs the cluster under rr, none and reuseport (Node 22.12+), one column each')
     .option('-w, --workers <n|max>', 'cluster size', parseWorkers, os.availableParallelism())
     .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
     .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', parsePositiveInt)
@@ -45,22 +47,25 @@ Examples:
   $ cluster-demo compare                         # = --single-vs-cluster, about 20 s on 2 cores
   $ cluster-demo compare --runs 5 --workers 4
   $ cluster-demo compare --keepalive-vs-close
-  $ cluster-demo compare --rr-vs-none --json`,
+  $ cluster-demo compare --rr-vs-none --json
+  $ cluster-demo compare --policies              # single, rr, none, reuseport side by side`,
     )
     .action(async (flags: CompareFlags) => {
       const modes = [
         flags.singleVsCluster && 'single-vs-cluster',
         flags.keepaliveVsClose && 'keepalive-vs-close',
         flags.rrVsNone && 'rr-vs-none',
-      ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' => typeof m === 'string');
+        flags.policies && 'policies',
+      ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' | 'policies' => typeof m === 'string');
       if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.map((m) => `--${m}`).join(' and ')}`, 'compare');
       const [{ runCompare, validateCompareOptions }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
         import('../compare.js'),
         import('../report/compare-report.js'),
         import('../report/style.js'),
       ]);
+      const mode = modes[0] ?? ('single-vs-cluster' as const);
       const options = {
-        mode: modes[0] ?? ('single-vs-cluster' as const),
+        mode: mode === 'policies' ? ('single-vs-cluster' as const) : mode,
         workers: flags.workers,
         concurrency: flags.concurrency,
         requests: flags.requests,
@@ -75,9 +80,18 @@ Examples:
       const status = makeChalk(flags.color);
       const live = flags.progress && process.stderr.isTTY === true;
       const started = Date.now();
-      const result = await runCompare(options, {
-        onStatus: live ? (line) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
-      });
+      const observer = {
+        onStatus: live ? (line: string) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
+      };
+      if (mode === 'policies') {
+        const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare-policies.js'), import('../report/policies-report.js')]);
+        const policies = await runPolicies(options, observer);
+        if (live) process.stderr.write('\r\x1b[2K');
+        process.stdout.write(`${flags.json ? JSON.stringify(policies, null, 2) : renderPoliciesReport(policies, c)}\n`);
+        process.exitCode = policies.workloads.some((w) => w.results.some((r) => r.failed > 0)) ? 1 : 0;
+        return;
+      }
+      const result = await runCompare(options, observer);
       if (live) process.stderr.write('\r\x1b[2K');
       process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);
       const failed = result.workloads.some((w) => w.a.failed + w.b.failed > 0);

@@ -18,15 +18,16 @@ export function workloadVerdict(result: CompareResult, w: WorkloadResult): strin
     if (w.name === 'mixed') {
       return `mixed: /pid p50 ${formatMs(w.a.latencyMs.p50)} in one process vs ${formatMs(w.b.latencyMs.p50)} in the cluster — while one worker is busy the others keep answering (p99 ${formatMs(w.b.latencyMs.p99)}: round robin is not load-aware, some connections still land on the busy worker)`;
     }
-    if (w.ratio >= 1.1) return `${w.name}: the cluster is ${x} faster (limit on this machine: ${limit} core${limit === 1 ? '' : 's'})`;
-    if (w.ratio >= 0.9) return `${w.name}: the cluster is ${x} — no real gain: on ${result.cores} cores the generator, the primary and the workers share CPUs`;
-    return `${w.name}: the cluster is ${x} — slower: on ${result.cores} cores the generator, the primary and the workers share CPUs, and the primary's hand-off of each connection costs more than the request`;
+    if (w.ratio >= 1.1) return `${w.name}: the cluster (policy rr) is ${x} faster (limit on this machine: ${limit} core${limit === 1 ? '' : 's'})`;
+    if (w.ratio >= 0.9) return `${w.name}: the cluster (policy rr) is ${x} — no real gain: on ${result.cores} cores the generator, the primary and the workers share CPUs`;
+    return `${w.name}: the cluster (policy rr) is ${x} — slower: with rr the primary accepts every connection and hands it to a worker, which costs more than this request on ${result.cores} cores; compare --policies measures none and reuseport, which leave the primary out`;
   }
   if (result.mode === 'keepalive-vs-close') {
-    return `${w.name}: keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}; req/s ratio ${x}`;
+    return `${w.name}: keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}; req/s ratio ${x} (policy rr: each new connection costs the primary a hand-off)`;
   }
   const jain = (c: ContenderSummary) => c.fairness.jain.toFixed(3);
-  return `${w.name}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; req/s ratio ${x}`;
+  const cost = w.ratio < 0.9 ? `rr reached ${x} of none's req/s: its primary hands over every connection` : w.ratio > 1.1 ? `rr reached ${x} of none's req/s` : `rr and none cost about the same (${x})`;
+  return `${w.name}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; ${cost}`;
 }
 
 function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstance): string {

@@ -1,0 +1,124 @@
+/**
+ * `cluster-demo compare --policies`: a single process and the cluster under each scheduling policy (rr,
+ * none, and reuseport where this Node has it), each its own child process, under the same load from this
+ * process's engine; every run visits every contender, in an order that rotates and reverses so drift hits
+ * all alike. Returns data; report/policies-report.ts renders it.
+ */
+import os from 'node:os';
+import { measureSample, summarize, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
+import { runLoad } from './load/engine.js';
+import { round } from './stats/fairness.js';
+import { supportsReusePort, type SchedulingPolicy } from './server/policy.js';
+import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
+
+export type PolicyContender = 'single' | SchedulingPolicy;
+
+export interface PolicyResult extends Omit<ContenderSummary, 'label'> {
+  policy: PolicyContender;
+  /** req/s over the single process's (medians); 1 for the single process itself. */
+  vsSingle: number;
+}
+
+export interface PolicyWorkload {
+  name: 'light' | 'heavy' | 'mixed';
+  description: string;
+  results: PolicyResult[];
+  /** One line, written from the figures. */
+  verdict: string;
+}
+
+export interface PoliciesResult {
+  mode: 'policies';
+  cores: number;
+  workers: number;
+  runs: number;
+  concurrency: number;
+  n: number;
+  /** Policies this Node could not run (reuseport before 22.12), with why. */
+  skipped: Array<{ policy: SchedulingPolicy; reason: string }>;
+  workloads: PolicyWorkload[];
+}
+
+/** The order of run `run` (0-based) over n contenders: rotated by run, reversed every other run. */
+export function runOrder(n: number, run: number): number[] {
+  const rotated = Array.from({ length: n }, (_, i) => (i + run) % n);
+  return run % 2 === 1 ? rotated.reverse() : rotated;
+}
+
+const MECHANISM: Record<PolicyContender, string> = {
+  single: 'one process',
+  rr: 'the primary accepts every connection and hands it to a worker over IPC',
+  none: 'the workers accept on one shared socket',
+  reuseport: 'a socket per worker, the kernel spreads connections, the primary is out of the path',
+};
+
+/** Where a new connection goes while one worker is busy with a long request. */
+const WHILE_BUSY: Record<PolicyContender, string> = {
+  single: 'the one process is busy',
+  rr: 'the primary hands connections out in turn, the busy worker included',
+  none: 'an idle worker accepts first',
+  reuseport: 'the kernel picks a socket by hash, busy worker or not',
+};
+
+/** Which policy cost what against the single process, from the medians. Pure. */
+export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results'>, workers: number, cores: number): string {
+  const cluster = workload.results.filter((r) => r.policy !== 'single');
+  if (cluster.length === 0) return `${workload.name}: nothing to compare`;
+  const parts = cluster.map((r) => `${r.policy} ${r.vsSingle.toFixed(2)}×`);
+  const worst = cluster.reduce((a, b) => (b.vsSingle < a.vsSingle ? b : a));
+  const best = cluster.reduce((a, b) => (b.vsSingle > a.vsSingle ? b : a));
+  const limit = Math.min(workers, cores);
+  let reading: string;
+  if (workload.name === 'mixed') {
+    const p50 = (r: PolicyResult) => r.latencyMs.p50;
+    const fastest = cluster.reduce((a, b) => (p50(b) < p50(a) ? b : a));
+    const slowest = cluster.reduce((a, b) => (p50(b) > p50(a) ? b : a));
+    const latencies = workload.results.map((r) => `${r.policy} ${r.latencyMs.p50.toFixed(2)} ms`).join(', ');
+    return `mixed: /pid p50 while a worker is busy — ${latencies}: fastest with ${fastest.policy} (${WHILE_BUSY[fastest.policy]}), slowest with ${slowest.policy} (${WHILE_BUSY[slowest.policy]})`;
+  }
+  if (workload.name === 'heavy') {
+    reading = `the limit on this machine is ${limit}× (min(workers ${workers}, cores ${cores}))`;
+  } else if (best.vsSingle - worst.vsSingle < 0.1) {
+    reading = 'the policies cost about the same here';
+  } else {
+    reading = `${worst.policy} costs the most (${MECHANISM[worst.policy]}), ${best.policy} the least (${MECHANISM[best.policy]})`;
+  }
+  return `${workload.name}: vs one process — ${parts.join(', ')}: ${reading}`;
+}
+
+export async function runPolicies(options: CompareOptions, observer: CompareObserver = {}): Promise<PoliciesResult> {
+  const policies: SchedulingPolicy[] = supportsReusePort() ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
+  const skipped = supportsReusePort() ? [] : [{ policy: 'reuseport' as const, reason: `needs Node.js 22.12 or newer (this is ${process.version})` }];
+  const contenders: Array<{ policy: PolicyContender; start: () => Promise<SpawnedServer> }> = [
+    { policy: 'single', start: () => spawnServer(singleEntryPath(), ['0', '127.0.0.1']) },
+    ...policies.map((sched) => ({ policy: sched, start: () => spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', String(options.workers), '--sched', sched]) })),
+  ];
+  const servers: SpawnedServer[] = [];
+  try {
+    observer.onStatus?.('starting servers');
+    for (const contender of contenders) servers.push(await contender.start());
+    const targets = servers.map((s) => new URL(s.url));
+    observer.onStatus?.('warming up');
+    for (const target of targets) {
+      await runLoad({ target, path: '/pid', concurrency: 10, requests: 300, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0 });
+      await runLoad({ target, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0 });
+    }
+    const workloads: PolicyWorkload[] = [];
+    for (const workload of workloadsFor(options, ['light', 'heavy', 'mixed'])) {
+      const samples: Sample[][] = contenders.map(() => []);
+      for (let run = 0; run < options.runs; run++) {
+        for (const i of runOrder(contenders.length, run)) {
+          observer.onStatus?.(`${workload.name}: run ${run + 1}/${options.runs} · ${contenders[i]!.policy}`);
+          samples[i]!.push(await measureSample(workload, targets[i]!, { keepAlive: false }));
+        }
+      }
+      const summaries = contenders.map((c, i) => ({ policy: c.policy, ...summarize(c.policy, samples[i]!) }));
+      const singleRps = summaries[0]!.rps;
+      const results: PolicyResult[] = summaries.map(({ label: _label, ...s }) => ({ ...s, vsSingle: singleRps > 0 ? round(s.rps / singleRps, 3) : 0 }));
+      workloads.push({ name: workload.name, description: workload.description, results, verdict: policiesVerdict({ name: workload.name, results }, options.workers, os.availableParallelism()) });
+    }
+    return { mode: 'policies', cores: os.availableParallelism(), workers: options.workers, runs: options.runs, concurrency: options.concurrency, n: options.n, skipped, workloads };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop('SIGTERM')));
+  }
+}
