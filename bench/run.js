@@ -8,6 +8,7 @@
  *   3. scaling: cluster speedup on /api/:n over the single process, / min(workers, cores)
  *   4. exact sum: sumTo vs the seed's loop, cost per iteration
  *   5. memory: the engine's peak RSS at 100k and 1M requests (bench/memory-run.js, a child process)
+ *   6. policies: light and heavy routes, the cluster under rr, none and reuseport, each ÷ the single process
  *
  * Loopback only; every server and tool is a child process with a time limit, stopped on the way out.
  * BENCH_QUICK=1 shrinks every count (for trying the script, not for figures); BENCH_ROWS=1,3 runs some rows.
@@ -22,6 +23,7 @@ import { summarizeRoute } from '../dist/load/summary.js';
 import { cliEntryPath, singleEntryPath, spawnServer } from '../dist/server/spawn.js';
 import { median, minMax } from '../dist/stats/fairness.js';
 import { seedSumTo, sumTo } from '../dist/server/sum.js';
+import { supportsReusePort } from '../dist/server/policy.js';
 import { foreignCpuSince, reapedChildrenCpuSeconds, snapshotCpu, treeCpuSeconds } from './background.js';
 import { renderResults } from './render.js';
 import { haveTool, INSTALL_HINT, liveChildren, PACKAGE_OF, runAb, runHey, runWrk, toolVersions } from './tools.js';
@@ -36,6 +38,7 @@ const CONFIG = {
   server: { pairs: QUICK ? 3 : 5, wrkSeconds: QUICK ? 1 : 3, wrkThreads: 1, wrkConnections: 50, abRequests: QUICK ? 3000 : 10_000, concurrency: 50 },
   scaling: { pairs: QUICK ? 3 : 5, n: 50_000_000, requests: QUICK ? 20 : 80, concurrency: 2 * WORKERS },
   sum: { pairs: QUICK ? 3 : 7, n: QUICK ? 5e7 : 2e8 },
+  policies: { rounds: QUICK ? 2 : 5, lightRequests: QUICK ? 2000 : 8000, concurrency: 50, n: 50_000_000, heavyRequests: QUICK ? 20 : 60 },
   memory: { small: QUICK ? 20_000 : 100_000, large: QUICK ? 100_000 : 1_000_000, limitMB: 100, growthLimit: 0.1 },
 };
 
@@ -382,6 +385,54 @@ async function benchScaling(ctx) {
     `cluster ${r2(medianOf(side('cluster'), (x) => x.rps))} req/s; median speedup ${r2(speedup)}× with ${WORKERS} workers on ${CORES} cores; errors: ${totalErrors([...side('single'), ...side('cluster')])}.`;
 }
 
+/**
+ * Row 6: each scheduling policy against the single process, light (/pid: the cost of getting a connection to a
+ * worker) and heavy (/api/:n: does the policy keep every core busy). One round visits every contender, the
+ * order reversed every other round.
+ */
+async function benchPolicies(ctx) {
+  const { rounds, lightRequests, concurrency, n, heavyRequests } = CONFIG.policies;
+  const limit = Math.min(WORKERS, CORES);
+  const policies = supportsReusePort() ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
+  const light = Object.fromEntries(['rr', 'none', 'reuseport'].map((p, i) => [p, row(`6${'abc'[i]}`, `Light /pid: cluster with --sched ${p} ÷ single process (c=${concurrency})`, p === 'reuseport' ? '≥ 0.95×' : 'none (info)', p === 'reuseport' ? { op: '>=', value: 0.95 } : null)]));
+  const heavy = Object.fromEntries(['rr', 'none', 'reuseport'].map((p, i) => [p, row(`6${'def'[i]}`, `Heavy /api/${n}: --sched ${p} speedup ÷ min(workers ${WORKERS}, cores ${CORES}) = ${limit}`, '≥ 0.95', { op: '>=', value: 0.95 }, { unit: '' })]));
+  for (const p of ['rr', 'none', 'reuseport']) ctx.rows.push(light[p], heavy[p]);
+  if (!supportsReusePort()) {
+    const why = `needs Node.js 22.12 or newer; this run is ${process.version} (run the bench with Node 24: PATH=…/node-24/bin:$PATH npm run bench)`;
+    skip(light.reuseport, why);
+    skip(heavy.reuseport, why);
+  }
+  const servers = { single: await singleProcess(), rr: await ourCluster() };
+  for (const p of policies.filter((p) => p !== 'rr')) servers[p] = await startServer(`serve --sched ${p}`, cliEntryPath(), ['serve', '--port', '0', '--workers', String(WORKERS), '--sched', p]);
+  const names = ['single', ...policies];
+  log(`  ${names.map((s) => `${s} ${servers[s].url}`).join(', ')}; warm-up`);
+  for (const s of names) {
+    await engineRun(servers[s].url, { path: '/pid', concurrency, requests: 2000, timeoutMs: 60_000 });
+    await engineRun(servers[s].url, { path: '/api/1000000', concurrency: 4, requests: 20, timeoutMs: 60_000 });
+  }
+  const { kept, discarded } = await alternate({
+    count: rounds,
+    out: (ctx.runs['6. Scheduling policies (req/s per contender, light then heavy)'] = []),
+    label: 'round',
+    runPair: async (flip) => {
+      const order = flip ? [...names].reverse() : names;
+      const got = { order, light: {}, heavy: {} };
+      for (const s of order) got.light[s] = await engineRun(servers[s].url, { path: '/pid', concurrency, requests: lightRequests, timeoutMs: 120_000 });
+      for (const s of order) got.heavy[s] = await engineRun(servers[s].url, { path: `/api/${n}`, concurrency: 2 * WORKERS, requests: heavyRequests, timeoutMs: 120_000 });
+      return got;
+    },
+    describe: (got) =>
+      `${got.order.join(' → ')}: light ${names.map((s) => `${s} ${r0(got.light[s].rps)}`).join(', ')}; heavy ${names.map((s) => `${s} ${r2(got.heavy[s].rps)}`).join(', ')}`,
+  });
+  for (const p of policies) {
+    finish(light[p], ratioStats(kept.map((g) => [g.light[p].rps, g.light.single.rps])), discarded);
+    finish(heavy[p], ratioStats(kept.map((g) => [g.heavy[p].rps / limit, g.heavy.single.rps])), discarded);
+    const cpu = (side) => r0(medianOf(kept.map((g) => g.light[side]), (x) => (x.clientCpuS * 1e6) / x.completed));
+    light[p].detail = `median light req/s: ${p} ${r0(medianOf(kept.map((g) => g.light[p]), (x) => x.rps))} vs single ${r0(medianOf(kept.map((g) => g.light.single), (x) => x.rps))}; generator CPU per request ${cpu(p)} µs vs ${cpu('single')} µs; errors ${totalErrors(kept.map((g) => g.light[p]))}.`;
+    heavy[p].detail = `median heavy req/s: ${p} ${r2(medianOf(kept.map((g) => g.heavy[p]), (x) => x.rps))} vs single ${r2(medianOf(kept.map((g) => g.heavy.single), (x) => x.rps))}; errors ${totalErrors(kept.map((g) => g.heavy[p]))}.`;
+  }
+}
+
 async function benchSum(ctx) {
   const { pairs, n } = CONFIG.sum;
   const r = row('4', `Exact sum: cost per iteration of \`sumTo\` vs the seed's loop (n = ${n.toExponential(0)}, in-process)`, '≤ 1.20×', { op: '<=', value: 1.2 });
@@ -485,6 +536,7 @@ const PLAN = [
   { key: '2', name: '2. Server', fn: benchServer },
   { key: '3', name: '3. Scaling', fn: benchScaling },
   { key: '5', name: '5. Memory', fn: benchMemory },
+  { key: '6', name: '6. Scheduling policies', fn: benchPolicies },
 ];
 
 /** Waits (at most budgetS) until other processes use under QUIET_SHARE of the cores over 2 s; returns the wait. */
@@ -603,6 +655,13 @@ const MISS_NOTES = {
     'Profiled (perf and --cpu-prof, 30k requests): about two thirds of the engine\'s CPU is kernel time in connect(), write() and close() on loopback (the SYN/ACK handshake runs in the caller\'s context), the same syscalls ab makes; ' +
     'the rest is spread over V8/Node machinery per connection (TCPWrap/ConnectWrap/WriteWrap objects, three MakeCallback crossings, GC) with no single hotspot; the response parser is ~4 µs. ' +
     'Sending an HTTP/1.0 request exactly like ab\'s did not change the ratio. The `net` transport (row 1c) is slower still. Not fixed here: the engine is in src/ (see the session report).',
+  '6c':
+    'On 2 cores the generator shares the machine: at ~9k req/s it used ~85 µs of CPU per request, about 0.8 of a core, so the single process gets the other core and the two reuseport workers share what is left with the generator (about 1.0× is the ceiling). ' +
+    'Tried: the same comparison with ab as the generator (Node 24, ab -c 50 -n 20000, alternated): single 6244, 7653, 7775 req/s vs reuseport 6060, 7972, 9304, i.e. 0.97×, 1.04×, 1.20×; the engine\'s own rounds spread from 0.72× to 1.22×.',
+  '6f':
+    'Not overhead but placement. With SO_REUSEPORT the kernel picks a socket per new connection by a hash of the 4-tuple, without regard to how busy its worker is; at concurrency 2 × workers a hash streak puts 3 of 4 CPU-bound requests on one worker while the other idles. ' +
+    '--cpu-prof on the workers (Node 24, 120 × /api/50000000, concurrency 4) showed the same per-request work as none (sumTo) but uneven: the two reuseport workers spent 50% and 58% of their time in sumTo against 60% and 59% with none, at 31 vs 37 req/s. ' +
+    'Raising the concurrency closes the gap: a probe with --sched reuseport measured 33, 38 and 40 req/s at concurrency 4, 8 and 16 (none/rr reach ~40 at 4). Only a BPF program on the socket group (SO_ATTACH_REUSEPORT_EBPF) could make the choice load-aware; Node does not offer one.',
   '3':
     'Check the "other processes" column first: /api/:n is pure CPU, so any other load on the 2 cores takes directly from the cluster (which needs both) and not from the single process (which needs one).',
 };
