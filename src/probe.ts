@@ -198,7 +198,6 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
           running.reload().then((result) => (reloadInfo = { replaced: result.replaced, durationMs: Date.now() - started })),
         );
       }
-      const cpuBefore = process.cpuUsage();
       const recording = await runLoad(
         {
           target,
@@ -216,7 +215,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
         },
         observe,
       );
-      cpu = addCpu(cpu, process.cpuUsage(cpuBefore));
+      // The same window as the wall time below (not the setup before it, e.g. loading undici).
+      cpu = addCpu(cpu, recording.cpu);
       loadWallMs += recording.endedAt - recording.startedAt;
       await reloadPromise;
       recordings.push(recording);

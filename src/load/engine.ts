@@ -70,6 +70,8 @@ export interface LoadRecording {
   endedAt: number;
   /** Date.now() at start, for lining up with cluster events. */
   wallStartedAt: number;
+  /** process.cpuUsage() over the same window as startedAt..endedAt (µs): what sending cost this process. */
+  cpu: { user: number; system: number };
   /**
    * What really carried the requests: 'raw' (libuv's TCP handle), 'net' (net.Socket: asked for, or the
    * fallback where this Node lacks the handle bindings), 'tls' (https, a handshake per request) or 'undici'
@@ -332,6 +334,7 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
     }
   }
   const sweep = keepAlive ? undefined : startTimeoutSweep(pendingRequests);
+  const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
   const wallStartedAt = Date.now();
   const deadline = options.durationMs !== undefined ? startedAt + options.durationMs : Infinity;
@@ -398,9 +401,10 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   });
 
   const endedAt = performance.now();
+  const cpu = process.cpuUsage(cpuAtStart);
   if (ticker) clearInterval(ticker);
   if (sweep) clearInterval(sweep);
   observer.onProgress?.(progress());
   await keepAlive?.close();
-  return { options, collector, startedAt, endedAt, wallStartedAt, transport };
+  return { options, collector, startedAt, endedAt, wallStartedAt, cpu, transport };
 }
