@@ -84,6 +84,7 @@ describe('probe table output', () => {
     expect(result.stdout).not.toMatch(/unknown/);
     expect(lines(result.stdout)).toContain('✓ all 2 workers handled traffic');
     expect(result.stdout).toMatch(/^Requests: 400 · 400 ok · 0 failed · /m);
+    expect(result.stdout).toContain('Each request used a new TCP connection, and the primary hands them to the workers in turn');
   });
 
   it('--keep-alive --connections 1: one PID, the ✗ verdict and exit code 1', async () => {

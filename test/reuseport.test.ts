@@ -7,6 +7,8 @@ import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProbe } from '../src/probe.js';
+import { renderProbeReport } from '../src/report/probe-report.js';
+import { makeChalk } from '../src/report/style.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
 import { readTcpMigrateReq, supportsReusePort } from '../src/server/policy.js';
 import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
@@ -50,6 +52,9 @@ describe.skipIf(!supportsReusePort())(`--sched reuseport on Node ${process.versi
     const result = await runProbe({ ...probeBase, requests: 600 });
     expect(result.policy).toBe('reuseport');
     expect(result.routes[0]).toMatchObject({ failed: 0, workersSeen: 3, allWorkersServed: true });
+    const text = renderProbeReport(result, makeChalk(false));
+    expect(text).toContain('(in-process cluster: 3 workers, policy reuseport)');
+    expect(text).toContain("a new TCP connection, and the kernel spreads them over the workers' own sockets");
   });
 
   it('a killed worker is respawned and serves', async () => {

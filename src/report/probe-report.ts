@@ -137,6 +137,16 @@ function expecting(result: ProbeResult): string {
   return parts.length ? `, expecting ${parts.join(' and ')}` : '';
 }
 
+/** Who hands new connections to the workers under each policy (null: a server we did not start). */
+export function whoSpreads(policy: ProbeResult['policy']): string {
+  switch (policy) {
+    case 'rr': return 'the primary hands them to the workers in turn';
+    case 'none': return 'the workers accept them from one shared socket';
+    case 'reuseport': return 'the kernel spreads them over the workers\' own sockets';
+    default: return 'the cluster hands out connections';
+  }
+}
+
 /** The whole probe report as a string; pure (colour comes in through the chalk instance). */
 export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string {
   const where = result.inProcess
@@ -147,7 +157,7 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
   parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderGenerator(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
-    parts.push(c.dim('Each request used a new TCP connection, and the cluster hands out connections, so they spread over the workers.'));
+    parts.push(c.dim(`Each request used a new TCP connection, and ${whoSpreads(result.policy)}, so they spread over the workers.`));
     parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));
     parts.push(c.dim('keep-alive connection, while distinct URLs spread over up to 6 connections. See it: cluster-demo browser.'));
   }
