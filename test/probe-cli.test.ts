@@ -3,9 +3,10 @@
  * its verdict, the keep-alive verdict, usage errors (exit 2, one line and a hint) and an unreachable --url
  * (exit 1, one line).
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
-import { lines, runCli, type CliResult } from './helpers.js';
+import { binPath, isAlive, lines, runCli, sleep, waitFor, type CliResult } from './helpers.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';
 
@@ -124,5 +125,37 @@ describe('probe --url with nothing listening', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr.trimEnd()).toBe(`error: cannot connect to http://127.0.0.1:${port}: connection refused`);
+  });
+});
+
+/** The direct children of a process (pgrep -P), [] when it has none. */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+describe('probe Ctrl-C', () => {
+  it('stops sending, reports what was measured as interrupted, stops the cluster, exit 130', async () => {
+    const child = spawn(process.execPath, [binPath, 'probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const workers = await waitFor('two workers forked', () => (childrenOf(child.pid!).length === 2 ? childrenOf(child.pid!) : undefined), 15_000, 50);
+      await sleep(1000); // the workers listen and the load is under way
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
+      expect(stdout).toMatch(/^Requests: [\d,]+ · [\d,]+ ok · 0 failed · /m);
+      await waitFor('the workers gone', () => (workers.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { addOutputOptions, newCommand, type OutputFlags } from './common.js';
+import { addOutputOptions, newCommand, withCtrlC, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
 
@@ -60,12 +60,9 @@ Examples:
       // The output mode is chosen here, once: JSON on stdout, or the report; the status line only on a TTY.
       const c = makeChalk(flags.json ? false : flags.color);
       const status = createStatusLine(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
-      const interrupt = new AbortController();
-      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
-      process.on('SIGINT', onSigint);
       let result;
       try {
-        result = await runBrowserExperiment(
+        result = await withCtrlC((signal) => runBrowserExperiment(
           {
             url: flags.url,
             workers: flags.workers,
@@ -77,13 +74,13 @@ Examples:
             browserPath: flags.browserPath,
             headed: flags.headed,
             timeoutMs: flags.timeout,
-            signal: interrupt.signal,
+            signal,
           },
           {
             onStart: (info) => status.update(`${info.browser} → ${info.target}`),
             onScenarioStart: (name, n) => status.update(`${name}: ${n} ${name === 'fetch-burst' ? 'fetches' : 'tabs'} at once…`),
           },
-        );
+        ));
       } catch (err) {
         if (!(err instanceof BrowserInterrupted)) throw err;
         status.done();
@@ -92,7 +89,6 @@ Examples:
         return;
       } finally {
         status.done();
-        process.off('SIGINT', onSigint);
       }
       process.stdout.write(`${flags.json ? renderBrowserJson(result) : renderBrowserReport(result, c)}\n`);
       process.exitCode = result.allOk ? 0 : 1;

@@ -42,3 +42,18 @@ export function addOutputOptions(command: Command): Command {
     .option('--no-progress', 'no live view on stderr')
     .option('--no-color', 'no colours');
 }
+
+/**
+ * Runs `work` with a signal that the first Ctrl-C aborts (stop sending, report what was measured, stop what was
+ * started); a second Ctrl-C leaves at once with 130. The handler is removed however `work` ends.
+ */
+export async function withCtrlC<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = new AbortController();
+  const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+  process.on('SIGINT', onSigint);
+  try {
+    return await work(interrupt.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

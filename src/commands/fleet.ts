@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams, type Balance } from '../fleet/nginx-config.js';
 import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
+import { addLoadOptions, addOutputOptions, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
 interface FleetFlags extends LoadFlags, OutputFlags {
   hosts: number;
@@ -66,13 +66,10 @@ Examples:
       ]);
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
-      const interrupt = new AbortController();
-      // First Ctrl-C: stop sending, report, stop everything. Second: leave now (children get the terminal's SIGINT too).
-      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
-      process.on('SIGINT', onSigint);
       let result;
       try {
-        result = await runFleet(
+        // The children get the terminal's SIGINT too; runFleet stops them either way.
+        result = await withCtrlC((signal) => runFleet(
           {
             hosts: flags.hosts,
             workers: flags.workers,
@@ -91,10 +88,10 @@ Examples:
               connections: flags.connections,
               retries: flags.retries,
             },
-            signal: interrupt.signal,
+            signal,
           },
           live,
-        );
+        ));
       } catch (err) {
         if (!(err instanceof FleetInterrupted)) throw err;
         live.done();
@@ -103,7 +100,6 @@ Examples:
         return;
       } finally {
         live.done();
-        process.off('SIGINT', onSigint);
       }
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
       process.exitCode = probeExitCode(result);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { addLoadOptions, addOutputOptions, newCommand, type LoadFlags, type OutputFlags } from './common.js';
+import { addLoadOptions, addOutputOptions, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
 interface ProbeFlags extends LoadFlags, OutputFlags {
   url?: URL;
@@ -75,16 +75,11 @@ Examples:
       // The output mode is chosen here, once: JSON on stdout, or the table; the live view only on a TTY.
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
-      // First Ctrl-C: stop sending, report what was measured, stop the cluster gracefully. Second: leave now.
-      const interrupt = new AbortController();
-      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
-      process.on('SIGINT', onSigint);
       let result;
       try {
-        result = await runProbe({ ...options, signal: interrupt.signal }, live);
+        result = await withCtrlC((signal) => runProbe({ ...options, signal }, live));
       } finally {
         live.done();
-        process.off('SIGINT', onSigint);
       }
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderProbeReport(result, c)}\n`);
       process.exitCode = probeExitCode(result);
