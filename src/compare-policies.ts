@@ -5,7 +5,7 @@
  * all alike. Returns data; report/policies-report.ts renders it.
  */
 import os from 'node:os';
-import { measureSample, summarize, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
+import { measureSample, stopIfAborted, summarize, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
 import { runLoad } from './load/engine.js';
 import { round } from './stats/fairness.js';
 import { supportsReusePort, type SchedulingPolicy } from './server/policy.js';
@@ -96,12 +96,17 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
   const servers: SpawnedServer[] = [];
   try {
     observer.onStatus?.('starting servers');
-    for (const contender of contenders) servers.push(await contender.start());
+    for (const contender of contenders) {
+      servers.push(await contender.start());
+      stopIfAborted(options.signal);
+    }
     const targets = servers.map((s) => new URL(s.url));
     observer.onStatus?.('warming up');
     for (const target of targets) {
-      await runLoad({ target, path: '/pid', concurrency: 10, requests: 300, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0 });
-      await runLoad({ target, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0 });
+      const warm = { target, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
+      await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
+      await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
+      stopIfAborted(options.signal);
     }
     const workloads: PolicyWorkload[] = [];
     for (const workload of workloadsFor(options, ['light', 'heavy', 'mixed'])) {
@@ -110,6 +115,7 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
         for (const i of runOrder(contenders.length, run)) {
           observer.onStatus?.(`${workload.name}: run ${run + 1}/${options.runs} · ${contenders[i]!.policy}`);
           samples[i]!.push(await measureSample(workload, targets[i]!, { keepAlive: false }));
+          stopIfAborted(options.signal);
         }
       }
       const summaries = contenders.map((c, i) => ({ policy: c.policy, ...summarize(c.policy, samples[i]!) }));

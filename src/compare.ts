@@ -26,6 +26,18 @@ export interface CompareOptions {
   timeoutMs: number;
   /** keepalive-vs-close: the keep-alive side's connection count (1: every request on one connection). */
   connections: number;
+  /** Ctrl-C: the load in flight stops, the servers are stopped, and the run ends in CompareInterrupted. */
+  signal?: AbortSignal;
+}
+
+/** A comparison cut short by its signal: half a comparison is not reported, only that everything was stopped. */
+export class CompareInterrupted extends Error {
+  override name = 'CompareInterrupted';
+}
+
+/** Throws CompareInterrupted once the signal has fired; called between the phases of a comparison. */
+export function stopIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CompareInterrupted('interrupted');
 }
 
 export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
@@ -128,8 +140,8 @@ export interface Workload {
   measure(target: URL, load: Contender['load']): Promise<RouteReport>;
 }
 
-export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
-  const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs };
+export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
+  const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs, signal: options.signal };
   const count = (fallback: number) => (options.durationMs !== undefined ? undefined : (options.requests ?? fallback));
   const heavyPath = `/api/${options.n}`;
   const heavyConcurrency = Math.min(options.concurrency, 2 * options.workers);
@@ -153,6 +165,8 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
     measure: async (target, load) => {
       // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
       const stopHeavy = new AbortController();
+      const onAbort = () => stopHeavy.abort();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
       const heavyLoad = runLoad({ ...base, ...load, target, path: heavyPath, concurrency: busy, requests: undefined, durationMs: 600_000, signal: stopHeavy.signal });
       await new Promise((resolve) => setTimeout(resolve, 50));
       try {
@@ -166,6 +180,7 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
         });
         return summarizeRoute('/pid', probe, null);
       } finally {
+        options.signal?.removeEventListener('abort', onAbort);
         stopHeavy.abort();
         await heavyLoad;
       }
@@ -220,16 +235,20 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
     observer.onStatus?.('starting servers');
     const serverA = await contenderA.server();
     servers.push(serverA);
+    stopIfAborted(options.signal);
     const serverB = await contenderB.server();
     if (serverB !== serverA) servers.push(serverB);
+    stopIfAborted(options.signal);
     const targetA = new URL(serverA.url);
     const targetB = new URL(serverB.url);
 
     // Warm-up: JIT-compile both servers' paths and the engine before anything is measured.
     observer.onStatus?.('warming up');
     for (const [target, contender] of [[targetA, contenderA], [targetB, contenderB]] as const) {
-      await runLoad({ target, path: '/pid', concurrency: 10, requests: 300, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0 });
-      await runLoad({ target, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0 });
+      const warm = { target, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
+      await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
+      await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
+      stopIfAborted(options.signal);
     }
 
     const workloads: WorkloadResult[] = [];
@@ -240,8 +259,10 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
         // Alternate A B A B so that drift (thermal, other load) hits both sides alike.
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderA.label}`);
         samplesA.push(await measureSample(workload, targetA, contenderA.load));
+        stopIfAborted(options.signal);
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderB.label}`);
         samplesB.push(await measureSample(workload, targetB, contenderB.load));
+        stopIfAborted(options.signal);
       }
       const a = summarize(contenderA.label, samplesA);
       const b = summarize(contenderB.label, samplesB);

@@ -13,7 +13,7 @@ import type { BrowserResult } from '../src/browser/experiment.js';
 import { findFreePort } from '../src/server/primary.js';
 import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
 import { chromium } from './external.js';
-import { isAlive, lines, runCli, waitFor } from './helpers.js';
+import { descendants, isAlive, lines, runCli, waitFor } from './helpers.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
 const servers: SpawnedServer[] = [];
@@ -23,21 +23,6 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.stop()));
   for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Every process below `root` (Chromium's zygote and renderers are grandchildren of the CLI). */
-function descendants(root: number): number[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length) {
-    const parent = queue.shift()!;
-    for (const [pid, ppid] of table) if (ppid === parent) (found.push(pid), queue.push(pid));
-  }
-  return found;
-}
 
 describe('browser: a missing browser and usage mistakes (no browser needed)', () => {
   it('no browser anywhere → one line naming where it looked and how to get one, exit 1', async () => {

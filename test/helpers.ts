@@ -2,7 +2,7 @@
  * Shared helpers for the acceptance tests: real HTTP over fresh connections and real CLI processes.
  * Not a test file (vitest only collects *.test.ts).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { cliEntryPath } from '../src/server/spawn.js';
@@ -101,6 +101,21 @@ export function runCli(args: string[], options: { script?: string; timeoutMs?: n
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Every process below `root` (a cluster's workers, Chromium's zygote and renderers: grandchildren of the CLI). */
+export function descendants(root: number): number[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    const parent = queue.shift()!;
+    for (const [pid, ppid] of table) if (ppid === parent) (found.push(pid), queue.push(pid));
+  }
+  return found;
 }
 
 /** Whether a process exists (signal 0 checks without sending anything). */

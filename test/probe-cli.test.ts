@@ -3,10 +3,10 @@
  * its verdict, the keep-alive verdict, usage errors (exit 2, one line and a hint) and an unreachable --url
  * (exit 1, one line).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
-import { binPath, isAlive, lines, runCli, sleep, waitFor, type CliResult } from './helpers.js';
+import { binPath, descendants, isAlive, lines, runCli, sleep, waitFor, type CliResult } from './helpers.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';
 
@@ -128,15 +128,6 @@ describe('probe --url with nothing listening', () => {
   });
 });
 
-/** The direct children of a process (pgrep -P), [] when it has none. */
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 describe('probe Ctrl-C', () => {
   it('stops sending, reports what was measured as interrupted, stops the cluster, exit 130', async () => {
     const child = spawn(process.execPath, [binPath, 'probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress'], {
@@ -147,7 +138,7 @@ describe('probe Ctrl-C', () => {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const workers = await waitFor('two workers forked', () => (childrenOf(child.pid!).length === 2 ? childrenOf(child.pid!) : undefined), 15_000, 50);
+      const workers = await waitFor('two workers forked', () => (descendants(child.pid!).length === 2 ? descendants(child.pid!) : undefined), 15_000, 50);
       await sleep(1000); // the workers listen and the load is under way
       child.kill('SIGINT');
       expect(await exited).toBe(130);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
-import { newCommand } from './common.js';
+import { newCommand, withCtrlC } from './common.js';
 
 interface CompareFlags {
   singleVsCluster?: boolean;
@@ -58,7 +58,7 @@ Examples:
         flags.policies && 'policies',
       ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' | 'policies' => typeof m === 'string');
       if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.map((m) => `--${m}`).join(' and ')}`, 'compare');
-      const [{ runCompare, validateCompareOptions }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
+      const [{ runCompare, validateCompareOptions, CompareInterrupted }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
         import('../compare.js'),
         import('../report/compare-report.js'),
         import('../report/style.js'),
@@ -83,15 +83,24 @@ Examples:
       const observer = {
         onStatus: live ? (line: string) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
       };
+      // Ctrl-C: the load stops, every server is stopped, exit 130 (half a comparison is not reported).
+      const interrupted = (err: unknown) => {
+        if (!(err instanceof CompareInterrupted)) throw err;
+        if (live) process.stderr.write('\r\x1b[2K');
+        console.error('interrupted: every server was stopped; nothing to compare yet');
+        process.exitCode = 130;
+      };
       if (mode === 'policies') {
         const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare-policies.js'), import('../report/policies-report.js')]);
-        const policies = await runPolicies(options, observer);
+        const policies = await withCtrlC((signal) => runPolicies({ ...options, signal }, observer)).catch(interrupted);
+        if (!policies) return;
         if (live) process.stderr.write('\r\x1b[2K');
         process.stdout.write(`${flags.json ? JSON.stringify(policies, null, 2) : renderPoliciesReport(policies, c)}\n`);
         process.exitCode = policies.workloads.some((w) => w.results.some((r) => r.failed > 0)) ? 1 : 0;
         return;
       }
-      const result = await runCompare(options, observer);
+      const result = await withCtrlC((signal) => runCompare({ ...options, signal }, observer)).catch(interrupted);
+      if (!result) return;
       if (live) process.stderr.write('\r\x1b[2K');
       process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);
       const failed = result.workloads.some((w) => w.a.failed + w.b.failed > 0);
