@@ -61,6 +61,8 @@ export interface ProbeResult {
   target: string;
   inProcess: boolean;
   policy: SchedulingPolicy | null;
+  /** In-process reuseport on Linux: net.ipv4.tcp_migrate_req when the cluster started; null otherwise. */
+  tcpMigrateReq: 0 | 1 | null;
   workersExpected: number | null;
   concurrency: number;
   keepAlive: boolean;
@@ -237,6 +239,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     target: options.url ? options.url.href.replace(/\/$/, '') : target.origin,
     inProcess: cluster !== undefined,
     policy: cluster ? cluster.policy : null,
+    tcpMigrateReq: events.find((e) => e.type === 'primary-started')?.tcpMigrateReq ?? null,
     workersExpected,
     concurrency: options.concurrency,
     keepAlive: options.keepAlive,

@@ -1,6 +1,8 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import type { ProbeResult } from '../src/probe.js';
 import { renderProgressLine } from '../src/report/live.js';
+import { renderMigrateNote } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
 
 const plain = makeChalk(false);
@@ -38,5 +40,27 @@ describe('live progress line', () => {
 
   it('shows elapsed and planned time for --duration runs', () => {
     expect(renderProgressLine({ ...progress, total: undefined, durationMs: 10_000, failed: 0, perPid: [] }, plain)).toBe('/pid 1,500 (0.5/10 s) · 3,000 req/s');
+  });
+});
+
+describe('reuseport migration note', () => {
+  /** Only the fields the note reads; the rest of a ProbeResult does not matter to it. */
+  const result = (over: Partial<ProbeResult>, errors: Record<string, number>, retries: number): ProbeResult =>
+    ({ policy: 'reuseport', tcpMigrateReq: 0, chaos: { intervalMs: 500, deaths: [], unattributedFailures: 0 }, reload: null, routes: [{ errors, retries }], ...over }) as unknown as ProbeResult;
+
+  it('names what was measured and both ways out when resets were seen with tcp_migrate_req = 0', () => {
+    expect(renderMigrateNote(result({}, { ECONNRESET: 94, timeout: 1 }, 0), plain)).toEqual([
+      "note: reuseport with net.ipv4.tcp_migrate_req = 0 (94 reset): the connections queued on a worker's socket are reset when it",
+      'closes or dies; sysctl -w net.ipv4.tcp_migrate_req=1 moves them to another worker, --retries 1 sends them again',
+    ]);
+    expect(renderMigrateNote(result({ chaos: null, reload: { replaced: [], durationMs: 500 } }, {}, 12), plain)[0]).toContain('(12 retried)');
+    expect(renderMigrateNote(result({}, { ECONNRESET: 3 }, 9), plain)[0]).toContain('(3 reset, 9 retried)');
+  });
+
+  it('says nothing without resets, with migration on, under other policies, or without chaos or reload', () => {
+    expect(renderMigrateNote(result({}, { timeout: 2 }, 0), plain)).toEqual([]);
+    expect(renderMigrateNote(result({ tcpMigrateReq: 1 }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
+    expect(renderMigrateNote(result({ policy: 'rr', tcpMigrateReq: null }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
+    expect(renderMigrateNote(result({ chaos: null }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
   });
 });

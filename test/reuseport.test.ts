@@ -51,10 +51,11 @@ describe.skipIf(!supportsReusePort())(`--sched reuseport on Node ${process.versi
   it('3 workers, each on its own socket: all answer over fresh connections', async () => {
     const result = await runProbe({ ...probeBase, requests: 600 });
     expect(result.policy).toBe('reuseport');
+    expect(result.tcpMigrateReq).toBe(process.platform === 'linux' ? readTcpMigrateReq() : null);
     expect(result.routes[0]).toMatchObject({ failed: 0, workersSeen: 3, allWorkersServed: true });
     const text = renderProbeReport(result, makeChalk(false));
     expect(text).toContain('(in-process cluster: 3 workers, policy reuseport)');
-    expect(text).toContain("a new TCP connection, and the kernel spreads them over the workers' own sockets");
+    expect(text).toContain("a new TCP connection, and the kernel deals them out to the workers' own sockets");
   });
 
   it('a killed worker is respawned and serves', async () => {

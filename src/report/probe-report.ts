@@ -126,6 +126,22 @@ export function renderGenerator(result: ProbeResult, c: ChalkInstance): string[]
   return lines;
 }
 
+/**
+ * With reuseport, a worker's socket that closes (restart) or dies (chaos) takes the connections queued on it
+ * with it, unless the kernel migrates them: said only when resets were measured (failed or retried).
+ */
+export function renderMigrateNote(result: ProbeResult, c: ChalkInstance): string[] {
+  if (result.policy !== 'reuseport' || result.tcpMigrateReq !== 0 || (!result.chaos && !result.reload)) return [];
+  const resets = result.routes.reduce((sum, r) => sum + (r.errors.ECONNRESET ?? 0), 0);
+  const retried = result.routes.reduce((sum, r) => sum + r.retries, 0);
+  if (resets + retried === 0) return [];
+  const seen = [resets > 0 ? `${resets} reset` : '', retried > 0 ? `${retried} retried` : ''].filter(Boolean).join(', ');
+  return [
+    c.yellow(`note: reuseport with net.ipv4.tcp_migrate_req = 0 (${seen}): the connections queued on a worker's socket are reset when it`),
+    c.yellow('closes or dies; sysctl -w net.ipv4.tcp_migrate_req=1 moves them to another worker, --retries 1 sends them again'),
+  ];
+}
+
 function renderReload(result: ProbeResult, c: ChalkInstance): string[] {
   if (!result.reload) return [];
   const pairs = result.reload.replaced.map((r) => `${r.oldPid} → ${r.newPid}`).join(', ');
@@ -142,7 +158,7 @@ export function whoSpreads(policy: ProbeResult['policy']): string {
   switch (policy) {
     case 'rr': return 'the primary hands them to the workers in turn';
     case 'none': return 'the workers accept them from one shared socket';
-    case 'reuseport': return 'the kernel spreads them over the workers\' own sockets';
+    case 'reuseport': return 'the kernel deals them out to the workers\' own sockets';
     default: return 'the cluster hands out connections';
   }
 }
@@ -155,7 +171,7 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
-  parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderGenerator(result, c));
+  parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderMigrateNote(result, c), ...renderGenerator(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
     parts.push(c.dim(`Each request used a new TCP connection, and ${whoSpreads(result.policy)}, so they spread over the workers.`));
     parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));
