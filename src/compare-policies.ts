@@ -5,11 +5,10 @@
  * all alike. Returns data; report/policies-report.ts renders it.
  */
 import os from 'node:os';
-import { measureSample, stopIfAborted, summarize, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
-import { runLoad } from './load/engine.js';
+import { measureSample, startServe, startSingle, stopIfAborted, summarize, warmUp, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
 import { round } from './stats/fairness.js';
 import { supportsReusePort, type SchedulingPolicy } from './server/policy.js';
-import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
+import type { SpawnedServer } from './server/spawn.js';
 
 export type PolicyContender = 'single' | SchedulingPolicy;
 
@@ -64,34 +63,30 @@ const WHILE_BUSY: Record<PolicyContender, string> = {
 export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results'>, workers: number, cores: number): string {
   const cluster = workload.results.filter((r) => r.policy !== 'single');
   if (cluster.length === 0) return `${workload.name}: nothing to compare`;
-  const parts = cluster.map((r) => `${r.policy} ${r.vsSingle.toFixed(2)}×`);
-  const worst = cluster.reduce((a, b) => (b.vsSingle < a.vsSingle ? b : a));
-  const best = cluster.reduce((a, b) => (b.vsSingle > a.vsSingle ? b : a));
-  const limit = Math.min(workers, cores);
-  let reading: string;
+  /** The contender with the smallest `by`. */
+  const least = (by: (r: PolicyResult) => number) => cluster.reduce((a, b) => (by(b) < by(a) ? b : a));
   if (workload.name === 'mixed') {
-    const p50 = (r: PolicyResult) => r.latencyMs.p50;
-    const fastest = cluster.reduce((a, b) => (p50(b) < p50(a) ? b : a));
-    const slowest = cluster.reduce((a, b) => (p50(b) > p50(a) ? b : a));
+    const fastest = least((r) => r.latencyMs.p50);
+    const slowest = least((r) => -r.latencyMs.p50);
     const latencies = workload.results.map((r) => `${r.policy} ${r.latencyMs.p50.toFixed(2)} ms`).join(', ');
     return `mixed: /pid p50 while a worker is busy — ${latencies}: fastest with ${fastest.policy} (${WHILE_BUSY[fastest.policy]}), slowest with ${slowest.policy} (${WHILE_BUSY[slowest.policy]})`;
   }
-  if (workload.name === 'heavy') {
-    reading = `the limit on this machine is ${limit}× (min(workers ${workers}, cores ${cores}))`;
-  } else if (best.vsSingle - worst.vsSingle < 0.1) {
-    reading = 'the policies cost about the same here';
-  } else {
-    reading = `${worst.policy} costs the most (${MECHANISM[worst.policy]}), ${best.policy} the least (${MECHANISM[best.policy]})`;
-  }
-  return `${workload.name}: vs one process — ${parts.join(', ')}: ${reading}`;
+  const parts = cluster.map((r) => `${r.policy} ${r.vsSingle.toFixed(2)}×`).join(', ');
+  const worst = least((r) => r.vsSingle);
+  const best = least((r) => -r.vsSingle);
+  let reading: string;
+  if (workload.name === 'heavy') reading = `the limit on this machine is ${Math.min(workers, cores)}× (min(workers ${workers}, cores ${cores}))`;
+  else if (best.vsSingle - worst.vsSingle < 0.1) reading = 'the policies cost about the same here';
+  else reading = `${worst.policy} costs the most (${MECHANISM[worst.policy]}), ${best.policy} the least (${MECHANISM[best.policy]})`;
+  return `${workload.name}: vs one process — ${parts}: ${reading}`;
 }
 
 export async function runPolicies(options: CompareOptions, observer: CompareObserver = {}): Promise<PoliciesResult> {
   const policies: SchedulingPolicy[] = supportsReusePort() ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
   const skipped = supportsReusePort() ? [] : [{ policy: 'reuseport' as const, reason: `needs Node.js 22.12 or newer (this is ${process.version})` }];
   const contenders: Array<{ policy: PolicyContender; start: () => Promise<SpawnedServer> }> = [
-    { policy: 'single', start: () => spawnServer(singleEntryPath(), ['0', '127.0.0.1']) },
-    ...policies.map((sched) => ({ policy: sched, start: () => spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', String(options.workers), '--sched', sched]) })),
+    { policy: 'single', start: startSingle },
+    ...policies.map((sched) => ({ policy: sched, start: () => startServe(options.workers, sched) })),
   ];
   const servers: SpawnedServer[] = [];
   try {
@@ -102,12 +97,7 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
     }
     const targets = servers.map((s) => new URL(s.url));
     observer.onStatus?.('warming up');
-    for (const target of targets) {
-      const warm = { target, keepAlive: false, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
-      await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
-      await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
-      stopIfAborted(options.signal);
-    }
+    for (const target of targets) await warmUp(target, { keepAlive: false }, options);
     const workloads: PolicyWorkload[] = [];
     for (const workload of workloadsFor(options, ['light', 'heavy', 'mixed'])) {
       const samples: Sample[][] = contenders.map(() => []);

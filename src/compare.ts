@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { UsageError } from './errors.js';
 import { runLoad, type LoadOptions } from './load/engine.js';
 import { summarizeRoute, type RouteReport } from './load/summary.js';
+import type { SchedulingPolicy } from './server/policy.js';
 import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
 import { median, minMax, round } from './stats/fairness.js';
 import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
@@ -104,16 +105,30 @@ interface Contender {
 
 const CLOSE = { keepAlive: false } as const;
 
-function serveArgs(workers: number, sched: 'rr' | 'none'): string[] {
-  return ['serve', '--port', '0', '--workers', String(workers), '--sched', sched];
+/** The single process: the same handler without node:cluster, as a child process on a free port. */
+export function startSingle(): Promise<SpawnedServer> {
+  return spawnServer(singleEntryPath(), ['0', '127.0.0.1']);
+}
+
+/** `cluster-demo serve` with this many workers and policy, as a child process on a free port. */
+export function startServe(workers: number, sched: SchedulingPolicy): Promise<SpawnedServer> {
+  return spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', String(workers), '--sched', sched]);
+}
+
+/** JIT-compiles a server's paths and the engine before anything is measured; stops early on the signal. */
+export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, options: Pick<CompareOptions, 'n' | 'timeoutMs' | 'signal'>): Promise<void> {
+  const warm = { target, ...load, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
+  await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
+  await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
+  stopIfAborted(options.signal);
 }
 
 function contendersFor(options: CompareOptions): [Contender, Contender] {
-  const cluster = (sched: 'rr' | 'none') => () => spawnServer(cliEntryPath(), serveArgs(options.workers, sched));
+  const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched);
   switch (options.mode) {
     case 'single-vs-cluster':
       return [
-        { label: 'single process', server: () => spawnServer(singleEntryPath(), ['0', '127.0.0.1']), load: CLOSE },
+        { label: 'single process', server: startSingle, load: CLOSE },
         { label: `cluster ×${options.workers}`, server: cluster('rr'), load: CLOSE },
       ];
     case 'keepalive-vs-close': {
@@ -165,9 +180,8 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
     measure: async (target, load) => {
       // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
       const stopHeavy = new AbortController();
-      const onAbort = () => stopHeavy.abort();
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      const heavyLoad = runLoad({ ...base, ...load, target, path: heavyPath, concurrency: busy, requests: undefined, durationMs: 600_000, signal: stopHeavy.signal });
+      const signal = options.signal ? AbortSignal.any([stopHeavy.signal, options.signal]) : stopHeavy.signal;
+      const heavyLoad = runLoad({ ...base, ...load, target, path: heavyPath, concurrency: busy, requests: undefined, durationMs: 600_000, signal });
       await new Promise((resolve) => setTimeout(resolve, 50));
       try {
         const probe = await runLoad({
@@ -180,7 +194,6 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
         });
         return summarizeRoute('/pid', probe, null);
       } finally {
-        options.signal?.removeEventListener('abort', onAbort);
         stopHeavy.abort();
         await heavyLoad;
       }
@@ -242,14 +255,9 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
     const targetA = new URL(serverA.url);
     const targetB = new URL(serverB.url);
 
-    // Warm-up: JIT-compile both servers' paths and the engine before anything is measured.
     observer.onStatus?.('warming up');
-    for (const [target, contender] of [[targetA, contenderA], [targetB, contenderB]] as const) {
-      const warm = { target, keepAlive: contender.load.keepAlive, connections: contender.load.connections, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
-      await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
-      await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
-      stopIfAborted(options.signal);
-    }
+    await warmUp(targetA, contenderA.load, options);
+    await warmUp(targetB, contenderB.load, options);
 
     const workloads: WorkloadResult[] = [];
     for (const workload of workloadsFor(options, options.mode === 'single-vs-cluster' ? ['light', 'heavy', 'mixed'] : ['light', 'heavy'])) {

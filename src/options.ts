@@ -90,8 +90,12 @@ export function parseBaseUrl(value: string): URL {
  * (http://lb/app) has its routes at /app/pid and /app/api/:n. `path` starts with "/" and may carry a query.
  */
 export function routeUrl(base: URL, path: string): string {
-  const prefix = base.pathname.replace(/\/+$/, '');
-  return `${base.origin}${prefix}${path}`;
+  return `${base.origin}${pathPrefix(base)}${path}`;
+}
+
+/** The base URL's path without its trailing slashes: '' for http://host/, '/app' for http://lb/app/. */
+export function pathPrefix(base: URL): string {
+  return base.pathname.replace(/\/+$/, '');
 }
 
 /** `--sched rr|none|reuseport`; reuseport on a Node without it is the user's one line, exit 2. */

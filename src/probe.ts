@@ -6,8 +6,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ExpectedError, UsageError } from './errors.js';
 import { CERTIFICATE_CAUSES, describeCause } from './load/causes.js';
-import { runLoad, type LoadObserver, type LoadRecording } from './load/engine.js';
+import { runLoad, sniName, type LoadObserver, type LoadRecording } from './load/engine.js';
 import { summarizeRoute, type RouteReport } from './load/summary.js';
+import { pathPrefix } from './options.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
 import { attributeFailures } from './stats/attribution.js';
 import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
@@ -92,14 +93,19 @@ export interface ProbeResult {
   notices: string[];
 }
 
+/** The load's own rules, for every command that runs the probe (probe, fleet): one line each, exit 2. */
+export function validateLoadShape(load: Pick<ProbeOptions, 'connections' | 'keepAlive' | 'requests' | 'durationMs'>, command: string): void {
+  if (load.connections !== undefined && !load.keepAlive) {
+    throw new UsageError('--connections caps the keep-alive pool; add --keep-alive (without it every request opens a new connection)', command);
+  }
+  if (load.requests !== undefined && load.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', command);
+}
+
 export function validateProbeOptions(options: ProbeOptions): void {
   if (options.url && options.chaosMs !== undefined) throw new UsageError('--chaos needs the in-process cluster; it cannot be used with --url', 'probe');
   if (options.url && options.reload) throw new UsageError('--reload needs the in-process cluster; it cannot be used with --url', 'probe');
   if (options.url && options.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'probe');
-  if (options.connections !== undefined && !options.keepAlive) {
-    throw new UsageError('--connections caps the keep-alive pool; add --keep-alive (without it every request opens a new connection)', 'probe');
-  }
-  if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'probe');
+  validateLoadShape(options, 'probe');
   if (options.insecure && options.url?.protocol !== 'https:') throw new UsageError('--insecure is for https:// targets (--url https://…)', 'probe');
 }
 
@@ -113,7 +119,7 @@ export function checkReachable(url: URL, timeoutMs: number, insecure = false): P
     const https = url.protocol === 'https:';
     const port = Number(url.port || (https ? 443 : 80));
     const socket = https
-      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !insecure, timeout: timeoutMs })
+      ? tls.connect({ host, port, servername: sniName(host), rejectUnauthorized: !insecure, timeout: timeoutMs })
       : net.connect({ host, port, timeout: timeoutMs });
     socket.once(https ? 'secureConnect' : 'connect', () => {
       socket.destroy();
@@ -138,7 +144,7 @@ export interface ProbeObserver extends LoadObserver {
 
 function routesFor(options: ProbeOptions): Array<{ route: string; path: string; requests?: number }> {
   // A server behind a reverse-proxy location (--url http://lb/app) has its routes under that prefix.
-  const prefix = options.url ? options.url.pathname.replace(/\/+$/, '') : '';
+  const prefix = options.url ? pathPrefix(options.url) : '';
   const pid = { route: '/pid', path: `${prefix}/pid`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) };
   const api = { route: '/api/:n', path: `${prefix}/api/${options.n}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.api) };
   return options.route === 'pid' ? [pid] : options.route === 'api' ? [api] : [pid, api];

@@ -3,7 +3,7 @@
  * real cluster over loopback. Skipped, with the reason said once, on a machine without Chromium; in CI a
  * missing Chromium fails the run (test/global-setup.ts).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BrowserResult } from '../src/browser/experiment.js';
 import { findFreePort } from '../src/server/primary.js';
-import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
+import { spawnServer, type SpawnedServer } from '../src/server/spawn.js';
 import { chromium } from './external.js';
-import { descendants, isAlive, lines, runCli, waitFor } from './helpers.js';
+import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
 const servers: SpawnedServer[] = [];
@@ -104,23 +104,21 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
   });
 
   it('Ctrl-C stops the browser and the cluster, and exits 130', async () => {
-    const child = spawn(process.execPath, [cliEntryPath(), 'browser', '--workers', '2', '--no-progress'], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const cli = startCli(['browser', '--workers', '2', '--no-progress'], { env });
     try {
       // Under way: the cluster's workers and the browser's processes are all below the CLI.
       const started = await waitFor('the browser and the workers to run under the CLI', () => {
-        const below = descendants(child.pid!);
+        const below = descendants(cli.pid);
         const commands = below.map((pid) => { try { return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }); } catch { return ''; } });
         return commands.some((cmd) => /chrom/i.test(cmd)) && commands.filter((cmd) => /worker\.js/.test(cmd)).length >= 2 ? below : undefined;
       }, 20_000, 100);
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-      expect(lines(stderr)).toEqual(['interrupted: the browser and the cluster were stopped']);
+      cli.kill('SIGINT');
+      const result = await cli.done;
+      expect(result.code).toBe(130);
+      expect(lines(result.stderr)).toEqual(['interrupted: the browser and the cluster were stopped']);
       await waitFor('every process the CLI started to be gone', () => (started.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
     } finally {
-      child.kill('SIGKILL');
+      cli.kill('SIGKILL');
     }
   });
 });

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare.js';
 import { renderCompareJson, renderCompareReport } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
-import { binPath, descendants, isAlive, lines, runCli, waitFor } from './helpers.js';
+import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 
 function expectContender(c: ContenderSummary): void {
   expect(typeof c.label).toBe('string');
@@ -95,25 +94,21 @@ describe('compare', () => {
 
 describe('compare Ctrl-C', () => {
   it('stops the load and every server it started (single process, primary, workers), one line, exit 130', async () => {
-    const child = spawn(process.execPath, [binPath, 'compare', '--workers', '2', '--no-progress'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const cli = startCli(['compare', '--workers', '2', '--no-progress']);
     try {
       // Under way: the single process, the cluster's primary and its 2 workers all run below the CLI.
       const started = await waitFor('both servers to run under the CLI', () => {
-        const below = descendants(child.pid!);
+        const below = descendants(cli.pid);
         return below.length >= 4 ? below : undefined;
       }, 20_000, 100);
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-      expect(lines(stderr)).toEqual(['interrupted: every server was stopped; nothing to compare yet']);
-      expect(stdout).toBe('');
+      cli.kill('SIGINT');
+      const result = await cli.done;
+      expect(result.code).toBe(130);
+      expect(lines(result.stderr)).toEqual(['interrupted: every server was stopped; nothing to compare yet']);
+      expect(result.stdout).toBe('');
       await waitFor('every process compare started to be gone', () => (started.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
     } finally {
-      child.kill('SIGKILL');
+      cli.kill('SIGKILL');
     }
   });
 });

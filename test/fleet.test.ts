@@ -4,7 +4,7 @@
  * self-signed certificate made here by openssl. Skipped, with the reason said once, without nginx; in CI a
  * missing nginx fails the run (test/global-setup.ts).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +14,8 @@ import { renderNginxConfig } from '../src/fleet/nginx-config.js';
 import { startNginx, waitUntilAnswering, type RunningNginx } from '../src/fleet/nginx.js';
 import type { ProbeResult } from '../src/probe.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
-import { cliEntryPath } from '../src/server/spawn.js';
 import { nginx as nginxProgram } from './external.js';
-import { isAlive, lines, request, runCli, waitFor } from './helpers.js';
+import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
 
 const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
 
@@ -64,25 +63,20 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
   });
 
   it('Ctrl-C: the probe stops, the report covers what was sent, nginx and every instance are stopped (exit 130)', async () => {
-    const child = spawn(process.execPath, [cliEntryPath(), 'fleet', '--hosts', '2', '--workers', '2', '--route', 'pid', '--duration', '60s', '--no-progress'], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const cli = startCli(['fleet', '--hosts', '2', '--workers', '2', '--route', 'pid', '--duration', '60s', '--no-progress']);
     try {
       // Under way once nginx runs as its child and answers through to the instances.
       const conf = await waitFor('nginx to run under the CLI', () => /-c (\S+nginx\.conf)/.exec(processesMatching('cluster-demo-fleet-')[0] ?? '')?.[1], 30_000, 100);
       const port = /listen 127\.0\.0\.1:(\d+);/.exec(readFileSync(conf, 'utf8'))![1]!;
       await waitFor('an answer through nginx', async () => ((await request(`http://127.0.0.1:${port}`, '/pid').catch(() => undefined))?.status === 200 ? true : undefined), 10_000, 50);
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-      expect(stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
+      cli.kill('SIGINT');
+      const result = await cli.done;
+      expect(result.code).toBe(130);
+      expect(result.stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
       expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
       expect(processesMatching('--name host-')).toEqual([]);
     } finally {
-      child.kill('SIGKILL');
+      cli.kill('SIGKILL');
     }
   });
 

@@ -77,11 +77,18 @@ export interface CliResult {
 
 export const binPath = fileURLToPath(new URL('../bin/cluster-demo.js', import.meta.url));
 
-/**
- * Runs `node <script> <args>` to completion, stdout and stderr kept apart. The child is SIGKILLed after
- * timeoutMs so a hung CLI fails the test instead of outliving it.
- */
-export function runCli(args: string[], options: { script?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/** A CLI process under way: its pid, what it printed so far, a way to signal it, and its end. */
+export interface RunningCli {
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+  /** Exit code, signal and all of stdout and stderr, once the process has exited and its pipes closed. */
+  done: Promise<CliResult>;
+}
+
+/** Starts `node <script> <args>` (NO_COLOR=1), stdout and stderr kept apart; for tests that signal it. */
+export function startCli(args: string[], options: { script?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
   const child = spawn(process.execPath, [options.script ?? cliEntryPath(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...options.env },
@@ -90,17 +97,25 @@ export function runCli(args: string[], options: { script?: string; timeoutMs?: n
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
-  return new Promise<CliResult>((resolve, reject) => {
-    child.once('error', (err) => {
-      clearTimeout(killer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { pid: child.pid!, stdout: () => stdout, stderr: () => stderr, kill: (signal) => child.kill(signal), done };
+}
+
+/**
+ * Runs `node <script> <args>` to completion, stdout and stderr kept apart. The child is SIGKILLed after
+ * timeoutMs so a hung CLI fails the test instead of outliving it.
+ */
+export async function runCli(args: string[], options: { script?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const cli = startCli(args, options);
+  const killer = setTimeout(() => cli.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  try {
+    return await cli.done;
+  } finally {
+    clearTimeout(killer);
+  }
 }
 
 /** Every process below `root` (a cluster's workers, Chromium's zygote and renderers: grandchildren of the CLI). */

@@ -3,10 +3,9 @@
  * its verdict, the keep-alive verdict, usage errors (exit 2, one line and a hint) and an unreachable --url
  * (exit 1, one line).
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
-import { binPath, descendants, isAlive, lines, runCli, sleep, waitFor, type CliResult } from './helpers.js';
+import { descendants, isAlive, lines, runCli, sleep, startCli, waitFor, type CliResult } from './helpers.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';
 
@@ -130,23 +129,18 @@ describe('probe --url with nothing listening', () => {
 
 describe('probe Ctrl-C', () => {
   it('stops sending, reports what was measured as interrupted, stops the cluster, exit 130', async () => {
-    const child = spawn(process.execPath, [binPath, 'probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress'], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const cli = startCli(['probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress']);
     try {
-      const workers = await waitFor('two workers forked', () => (descendants(child.pid!).length === 2 ? descendants(child.pid!) : undefined), 15_000, 50);
+      const workers = await waitFor('two workers forked', () => (descendants(cli.pid).length === 2 ? descendants(cli.pid) : undefined), 15_000, 50);
       await sleep(1000); // the workers listen and the load is under way
-      child.kill('SIGINT');
-      expect(await exited).toBe(130);
-      expect(stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
-      expect(stdout).toMatch(/^Requests: [\d,]+ · [\d,]+ ok · 0 failed · /m);
+      cli.kill('SIGINT');
+      const result = await cli.done;
+      expect(result.code).toBe(130);
+      expect(result.stdout).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
+      expect(result.stdout).toMatch(/^Requests: [\d,]+ · [\d,]+ ok · 0 failed · /m);
       await waitFor('the workers gone', () => (workers.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
     } finally {
-      child.kill('SIGKILL');
+      cli.kill('SIGKILL');
     }
   });
 });

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
+import type { BrowserObserver } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { addOutputOptions, newCommand, withCtrlC, type OutputFlags } from './common.js';
+import { addOutputOptions, newCommand, unlessInterrupted, withCtrlC, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
 
@@ -60,36 +61,30 @@ Examples:
       // The output mode is chosen here, once: JSON on stdout, or the report; the status line only on a TTY.
       const c = makeChalk(flags.json ? false : flags.color);
       const status = createStatusLine(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
+      const experiment = {
+        url: flags.url,
+        workers: flags.workers,
+        sched: flags.sched,
+        scenarios: flags.scenario === 'all' ? [...SCENARIO_NAMES] : [flags.scenario],
+        tabs: flags.tabs,
+        fetches: flags.fetches,
+        n: flags.n ?? DEFAULT_BROWSER_N,
+        browserPath: flags.browserPath,
+        headed: flags.headed,
+        timeoutMs: flags.timeout,
+      };
+      const observer: BrowserObserver = {
+        onStart: (info) => status.update(`${info.browser} → ${info.target}`),
+        onScenarioStart: (name, n) => status.update(`${name}: ${n} ${name === 'fetch-burst' ? 'fetches' : 'tabs'} at once…`),
+      };
       let result;
       try {
-        result = await withCtrlC((signal) => runBrowserExperiment(
-          {
-            url: flags.url,
-            workers: flags.workers,
-            sched: flags.sched,
-            scenarios: flags.scenario === 'all' ? [...SCENARIO_NAMES] : [flags.scenario],
-            tabs: flags.tabs,
-            fetches: flags.fetches,
-            n: flags.n ?? DEFAULT_BROWSER_N,
-            browserPath: flags.browserPath,
-            headed: flags.headed,
-            timeoutMs: flags.timeout,
-            signal,
-          },
-          {
-            onStart: (info) => status.update(`${info.browser} → ${info.target}`),
-            onScenarioStart: (name, n) => status.update(`${name}: ${n} ${name === 'fetch-burst' ? 'fetches' : 'tabs'} at once…`),
-          },
-        ));
-      } catch (err) {
-        if (!(err instanceof BrowserInterrupted)) throw err;
-        status.done();
-        console.error('interrupted: the browser and the cluster were stopped');
-        process.exitCode = 130;
-        return;
+        const run = withCtrlC((signal) => runBrowserExperiment({ ...experiment, signal }, observer));
+        result = await unlessInterrupted(run, BrowserInterrupted, 'interrupted: the browser and the cluster were stopped', () => status.done());
       } finally {
         status.done();
       }
+      if (!result) return;
       process.stdout.write(`${flags.json ? renderBrowserJson(result) : renderBrowserReport(result, c)}\n`);
       process.exitCode = result.allOk ? 0 : 1;
     });

@@ -18,6 +18,20 @@ export interface LoadFlags {
   connections?: number;
 }
 
+/** The load flags as the probe's options. */
+export function loadOptionsFrom(flags: LoadFlags) {
+  return {
+    concurrency: flags.concurrency,
+    requests: flags.requests,
+    durationMs: flags.duration,
+    route: flags.route,
+    n: flags.n,
+    timeoutMs: flags.timeout,
+    keepAlive: flags.keepAlive,
+    connections: flags.connections,
+  };
+}
+
 export function addLoadOptions(command: Command): Command {
   return command
     .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
@@ -55,5 +69,21 @@ export async function withCtrlC<T>(work: (signal: AbortSignal) => Promise<T>): P
     return await work(interrupt.signal);
   } finally {
     process.off('SIGINT', onSigint);
+  }
+}
+
+/**
+ * Ends a run that Ctrl-C cut short before it had anything to report (its own error class): `clear` tidies the
+ * terminal, then one line on stderr and exit code 130; the result is undefined. Any other error goes on.
+ */
+export async function unlessInterrupted<T>(run: Promise<T>, interrupted: abstract new (...args: never[]) => Error, line: string, clear: () => void): Promise<T | undefined> {
+  try {
+    return await run;
+  } catch (err) {
+    if (!(err instanceof interrupted)) throw err;
+    clear();
+    console.error(line);
+    process.exitCode = 130;
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { UsageError } from '../errors.js';
 import { parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
-import { newCommand, withCtrlC } from './common.js';
+import { newCommand, unlessInterrupted, withCtrlC } from './common.js';
 
 interface CompareFlags {
   singleVsCluster?: boolean;
@@ -84,22 +84,18 @@ Examples:
         onStatus: live ? (line: string) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
       };
       // Ctrl-C: the load stops, every server is stopped, exit 130 (half a comparison is not reported).
-      const interrupted = (err: unknown) => {
-        if (!(err instanceof CompareInterrupted)) throw err;
-        if (live) process.stderr.write('\r\x1b[2K');
-        console.error('interrupted: every server was stopped; nothing to compare yet');
-        process.exitCode = 130;
-      };
+      const orInterrupted = <T>(run: Promise<T>) =>
+        unlessInterrupted(run, CompareInterrupted, 'interrupted: every server was stopped; nothing to compare yet', () => live && process.stderr.write('\r\x1b[2K'));
       if (mode === 'policies') {
         const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare-policies.js'), import('../report/policies-report.js')]);
-        const policies = await withCtrlC((signal) => runPolicies({ ...options, signal }, observer)).catch(interrupted);
+        const policies = await orInterrupted(withCtrlC((signal) => runPolicies({ ...options, signal }, observer)));
         if (!policies) return;
         if (live) process.stderr.write('\r\x1b[2K');
         process.stdout.write(`${flags.json ? JSON.stringify(policies, null, 2) : renderPoliciesReport(policies, c)}\n`);
         process.exitCode = policies.workloads.some((w) => w.results.some((r) => r.failed > 0)) ? 1 : 0;
         return;
       }
-      const result = await withCtrlC((signal) => runCompare({ ...options, signal }, observer)).catch(interrupted);
+      const result = await orInterrupted(withCtrlC((signal) => runCompare({ ...options, signal }, observer)));
       if (!result) return;
       if (live) process.stderr.write('\r\x1b[2K');
       process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);

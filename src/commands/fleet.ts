@@ -1,16 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { BALANCE_METHODS, parseUpstreams, type Balance } from '../fleet/nginx-config.js';
+import { BALANCE_METHODS, parseUpstreams } from '../fleet/nginx-config.js';
 import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from '../options.js';
-import type { SchedulingPolicy } from '../server/primary.js';
-import { addLoadOptions, addOutputOptions, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
+import type { FleetOptions } from '../fleet/fleet.js';
+import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, unlessInterrupted, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
-interface FleetFlags extends LoadFlags, OutputFlags {
-  hosts: number;
-  workers: number;
-  sched: SchedulingPolicy;
-  balance: Balance;
-  lbKeepalive: number;
-  nginxPath?: string;
+interface FleetFlags extends LoadFlags, OutputFlags, Pick<FleetOptions, 'hosts' | 'workers' | 'sched' | 'balance' | 'lbKeepalive' | 'nginxPath'> {
   printConfig: boolean;
   upstream?: string[];
   retries: number;
@@ -54,9 +48,7 @@ Examples:
         process.stdout.write(renderNginxConfig({ upstreams: flags.upstream, listen: '80', balance: flags.balance, keepalive: flags.lbKeepalive, location: '/' }));
         return;
       }
-      if (flags.connections !== undefined && !flags.keepAlive) throw new UsageError('--connections caps the keep-alive pool; add --keep-alive', 'fleet');
-      if (flags.requests !== undefined && flags.duration !== undefined) throw new UsageError('use either --requests or --duration, not both', 'fleet');
-      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode }] = await Promise.all([
+      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode, validateLoadShape }] = await Promise.all([
         import('../fleet/fleet.js'),
         import('../report/fleet-report.js'),
         import('../report/probe-report.js'),
@@ -64,43 +56,20 @@ Examples:
         import('../report/style.js'),
         import('../probe.js'),
       ]);
+      const probe = { ...loadOptionsFrom(flags), retries: flags.retries };
+      validateLoadShape(probe, 'fleet');
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
       let result;
       try {
         // The children get the terminal's SIGINT too; runFleet stops them either way.
-        result = await withCtrlC((signal) => runFleet(
-          {
-            hosts: flags.hosts,
-            workers: flags.workers,
-            sched: flags.sched,
-            balance: flags.balance,
-            lbKeepalive: flags.lbKeepalive,
-            nginxPath: flags.nginxPath,
-            probe: {
-              concurrency: flags.concurrency,
-              requests: flags.requests,
-              durationMs: flags.duration,
-              route: flags.route,
-              n: flags.n,
-              timeoutMs: flags.timeout,
-              keepAlive: flags.keepAlive,
-              connections: flags.connections,
-              retries: flags.retries,
-            },
-            signal,
-          },
-          live,
-        ));
-      } catch (err) {
-        if (!(err instanceof FleetInterrupted)) throw err;
-        live.done();
-        console.error('interrupted: nginx and every instance were stopped');
-        process.exitCode = 130;
-        return;
+        const fleet: FleetOptions = { hosts: flags.hosts, workers: flags.workers, sched: flags.sched, balance: flags.balance, lbKeepalive: flags.lbKeepalive, nginxPath: flags.nginxPath, probe };
+        const run = withCtrlC((signal) => runFleet({ ...fleet, signal }, live));
+        result = await unlessInterrupted(run, FleetInterrupted, 'interrupted: nginx and every instance were stopped', () => live.done());
       } finally {
         live.done();
       }
+      if (!result) return;
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
       process.exitCode = probeExitCode(result);
     });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
-import { addLoadOptions, addOutputOptions, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
+import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
 interface ProbeFlags extends LoadFlags, OutputFlags {
   url?: URL;
@@ -56,14 +56,7 @@ Examples:
         url: flags.url,
         workers: flags.workers,
         sched: flags.sched,
-        concurrency: flags.concurrency,
-        requests: flags.requests,
-        durationMs: flags.duration,
-        route: flags.route,
-        n: flags.n,
-        timeoutMs: flags.timeout,
-        keepAlive: flags.keepAlive,
-        connections: flags.connections,
+        ...loadOptionsFrom(flags),
         expectWorkers: flags.expectWorkers,
         expectHosts: flags.expectHosts,
         retries: flags.retries,

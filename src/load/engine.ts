@@ -226,20 +226,30 @@ function makeNetSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
       },
     });
     socket.on('connect', () => socket.write(target.request));
-    socket.on('end', () => {
-      // The server closed its side: close ours at once (no half-close round trip).
-      socket.destroy();
-      settle(parser, pending, undefined);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => settle(parser, pending, err.code ?? err.message));
-    socket.on('close', () => settle(parser, pending, CLOSED_EARLY.error));
+    settleOnEnd(socket, parser, pending);
   };
+}
+
+/** How a close-mode socket (net or TLS) ends its request: by the server's close, an error, or an early close. */
+function settleOnEnd(socket: net.Socket, parser: ResponseParser, pending: PendingRequest): void {
+  socket.on('end', () => {
+    // The server closed its side: close ours at once (no half-close round trip).
+    socket.destroy();
+    settle(parser, pending, undefined);
+  });
+  socket.on('error', (err: NodeJS.ErrnoException) => settle(parser, pending, err.code ?? err.message));
+  socket.on('close', () => settle(parser, pending, CLOSED_EARLY.error));
+}
+
+/** The TLS server name (SNI) for a host: a name, never an IP address (RFC 6066). */
+export function sniName(host: string): string | undefined {
+  return net.isIP(host) ? undefined : host;
 }
 
 /** https, a new connection per request: the handshake is part of each request, as for a first visit. */
 function makeTlsSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>, insecure: boolean): Send {
-  // SNI must be a name, never an IP address (RFC 6066); the certificate check still uses the URL's host.
-  const servername = net.isIP(target.servername) ? undefined : target.servername;
+  // The certificate check uses the URL's host even where SNI cannot carry it (an IP address).
+  const servername = sniName(target.servername);
   return (done) => {
     const parser = new ResponseParser();
     const pending = newPending(timeoutMs, inFlight, done, () => socket.destroy());
@@ -249,12 +259,7 @@ function makeTlsSender(target: CloseTarget, timeoutMs: number, inFlight: Set<Pen
       if (pending.finished || pending.response) return;
       if (!feed(parser, pending, data)) socket.destroy();
     });
-    socket.on('end', () => {
-      socket.destroy();
-      settle(parser, pending, undefined);
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => settle(parser, pending, err.code ?? err.message));
-    socket.on('close', () => settle(parser, pending, CLOSED_EARLY.error));
+    settleOnEnd(socket, parser, pending);
   };
 }
 

@@ -97,23 +97,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
 
   const requestedPort = options.port ?? 3000;
   let port = requestedPort;
-  if (requestedPort === 0) {
-    try {
-      port = await findFreePort(host);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, 0, e.message), { cause: err });
-    }
-  } else if (policy === 'reuseport') {
+  try {
+    if (requestedPort === 0) port = await findFreePort(host);
     // SO_REUSEPORT sockets of the same user join one group silently: a port another reuseport program holds
     // would be shared with it, not refused. A plain bind first makes "port in use" the one clear line it is
     // with the other policies.
-    try {
-      await assertPortFree(host, port);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, port, e.message), { cause: err });
-    }
+    else if (policy === 'reuseport') await assertPortFree(host, port);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', host, requestedPort, e.message), { cause: err });
   }
   const config: WorkerConfig = {
     host,
