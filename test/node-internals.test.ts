@@ -9,7 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadRawTcp } from '../src/load/raw-tcp.js';
 import { runProbe } from '../src/probe.js';
 import { startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';
+import { fileURLToPath } from 'node:url';
 import { request, waitFor } from './helpers.js';
+
+const HOLD_CHANNEL = fileURLToPath(new URL('./fixtures/hold-channel.cjs', import.meta.url));
 
 const started: RunningCluster[] = [];
 afterEach(async () => {
@@ -71,6 +74,26 @@ describe(`Node internals on ${process.version}`, () => {
     await waitFor('both workers listening', bothListening, 5_000);
     const live = cluster.workers.map((w) => w.pid).sort((a, b) => a - b);
     await waitFor('node:cluster to drop the dead workers', () => (Object.keys(nodeCluster.workers ?? {}).length === 2 ? true : undefined), 2_000);
+    expect(Object.values(nodeCluster.workers ?? {}).map((w) => w!.process.pid).sort((a, b) => a! - b!)).toEqual(live);
+  });
+
+  it('a worker that dies holding an unacknowledged hand-off, its exit seen before its channel ends, is forgotten', async () => {
+    // Node never emits 'disconnect' for such a worker (it waits for an ACK a dead process cannot send), so
+    // node:cluster would keep it for good; the primary gives it the 'disconnect' once its process has closed.
+    const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: 2, sched: 'rr', workerExecArgv: ['--require', HOLD_CHANNEL] });
+    started.push(cluster);
+    const [frozen] = cluster.workers;
+    process.kill(frozen!.pid, 'SIGSTOP');
+    let settledCount = 0;
+    const outcomes = Array.from({ length: 4 }, () => request(cluster.url, '/pid', { timeoutMs: 8_000 }).catch(() => undefined).finally(() => settledCount++));
+    // The frozen worker holds one unacknowledged connection; the live worker answers the other three.
+    await waitFor('the live worker to answer the rest', () => (settledCount >= 3 ? true : undefined), 5_000);
+    process.kill(frozen!.pid, 'SIGKILL');
+    await Promise.all(outcomes);
+    await waitFor('a replacement listening', () => (cluster.workers.length === 2 && cluster.workers.every((w) => w.listening && w.pid !== frozen!.pid) ? true : undefined), 5_000);
+    const live = cluster.workers.map((w) => w.pid).sort((a, b) => a - b);
+    // The helper lets the channel end 300 ms after the death; node:cluster must let go of the dead worker then.
+    await waitFor('node:cluster to drop the dead worker', () => (Object.keys(nodeCluster.workers ?? {}).length === 2 ? true : undefined), 3_000);
     expect(Object.values(nodeCluster.workers ?? {}).map((w) => w!.process.pid).sort((a, b) => a! - b!)).toEqual(live);
   });
 });

@@ -21,7 +21,7 @@ import {
   type StopResult,
   type WorkerInfo,
 } from './cluster-api.js';
-import { trackHandoffs } from './handoffs.js';
+import { forgetWhenClosed, trackHandoffs } from './handoffs.js';
 import { DEFAULT_MAX_N } from './handler.js';
 import { describeListenError } from './listen-errors.js';
 import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryToWorker, type WorkerConfig } from './messages.js';
@@ -160,6 +160,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
     // Only rr hands connections over; with none and reuseport there is nothing to track.
     const handoffs = policy === 'rr' ? trackHandoffs(worker) : { closeOrphans: () => 0 };
+    forgetWhenClosed(worker, () => cluster.workers);
     let onListening!: () => void;
     let onExit!: (value: { code: number | null; signal: string | null }) => void;
     const state: WorkerState = {
