@@ -9,7 +9,7 @@ import { makeCompareCommand } from './commands/compare.js';
 import { makeFleetCommand } from './commands/fleet.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
-import { ExpectedError, UsageError } from './errors.js';
+import { ExpectedError, UsageError } from './core/errors.js';
 import { keepGeneratorHeapSmall } from './load/heap.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare.js';
+import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare/runner.js';
 import { renderCompareJson, renderCompareReport } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';

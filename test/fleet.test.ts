@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetResult } from '../src/fleet/fleet.js';
 import { renderNginxConfig } from '../src/fleet/nginx-config.js';
 import { startNginx, waitUntilAnswering, type RunningNginx } from '../src/fleet/nginx.js';
-import type { ProbeResult } from '../src/probe.js';
+import type { ProbeResult } from '../src/probe/run.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
 import { nginx as nginxProgram } from './external.js';
 import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';

@@ -1,6 +1,6 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import type { ProbeResult } from '../src/probe.js';
+import type { ProbeResult } from '../src/probe/run.js';
 import { renderProgressLine } from '../src/report/live.js';
 import { renderMigrateNote } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';

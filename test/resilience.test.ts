@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Chalk } from 'chalk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { probeExitCode, runProbe, type ProbeOptions, type ProbeResult } from '../src/probe.js';
+import { probeExitCode, runProbe, type ProbeOptions, type ProbeResult } from '../src/probe/run.js';
 import { renderProbeJson, renderProbeReport } from '../src/report/probe-report.js';
 import { formatClusterEvent } from '../src/report/cluster-log.js';
 import { DEFAULT_BACKOFF, startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';

@@ -6,7 +6,7 @@
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runProbe } from '../src/probe.js';
+import { runProbe } from '../src/probe/run.js';
 import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';

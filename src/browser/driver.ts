@@ -4,7 +4,7 @@
  * shows them: which connection carried the request, whether it was reused, and when it was really sent.
  */
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { ExpectedError } from '../errors.js';
+import { ExpectedError } from '../core/errors.js';
 import { pidFromBody } from '../load/response-parser.js';
 
 /**

@@ -3,8 +3,8 @@
  * does (or targets --url), launches the browser, runs the scenarios, and returns the facts and verdicts as
  * data; it never prints. The browser and the cluster are stopped on every path, Ctrl-C included.
  */
-import { routeUrl } from '../options.js';
-import { checkReachable } from '../probe.js';
+import { checkReachable } from '../load/reachable.js';
+import { routeUrl } from '../load/url.js';
 import { startCluster, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
 import { summarizeScenario, toBrowserRequests, type ScenarioFacts, type ScenarioName } from './analyze.js';
 import { launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';

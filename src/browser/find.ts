@@ -1,4 +1,4 @@
-import { ExpectedError } from '../errors.js';
+import { ExpectedError } from '../core/errors.js';
 import { findOnPath, isExecutableFile } from '../external/find-program.js';
 
 /** The names Chromium and Chrome are installed under on Linux distributions and by Google's packages. */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
+import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from './options.js';
 import type { BrowserObserver } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addOutputOptions, newCommand, unlessInterrupted, withCtrlC, type OutputFlags } from './common.js';
@@ -52,7 +52,7 @@ Examples:
         import('../report/browser-report.js'),
         import('../report/live.js'),
         import('../report/style.js'),
-        import('../errors.js'),
+        import('../core/errors.js'),
       ]);
       if (flags.url && flags.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'browser');
       if (flags.headed && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseChoice, parseDurationMs, parsePositiveInt } from '../options.js';
+import { parseChoice, parseDurationMs, parsePositiveInt } from './options.js';
 
 /** Every command reports usage errors the same way: commander throws, cli.ts prints one line and exits 2. */
 export function newCommand(name: string): Command {

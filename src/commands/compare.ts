@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { UsageError } from '../errors.js';
-import { parseDurationMs, parsePositiveInt, parseWorkers } from '../options.js';
+import { UsageError } from '../core/errors.js';
+import { parseDurationMs, parsePositiveInt, parseWorkers } from './options.js';
 import { newCommand, unlessInterrupted, withCtrlC } from './common.js';
 
 interface CompareFlags {
@@ -58,8 +58,9 @@ Examples:
         flags.policies && 'policies',
       ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' | 'policies' => typeof m === 'string');
       if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.map((m) => `--${m}`).join(' and ')}`, 'compare');
-      const [{ runCompare, validateCompareOptions, CompareInterrupted }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
-        import('../compare.js'),
+      const [{ runCompare, validateCompareOptions }, { CompareInterrupted }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
+        import('../compare/runner.js'),
+        import('../compare/workloads.js'),
         import('../report/compare-report.js'),
         import('../report/style.js'),
       ]);
@@ -87,7 +88,7 @@ Examples:
       const orInterrupted = <T>(run: Promise<T>) =>
         unlessInterrupted(run, CompareInterrupted, 'interrupted: every server was stopped; nothing to compare yet', () => live && process.stderr.write('\r\x1b[2K'));
       if (mode === 'policies') {
-        const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare-policies.js'), import('../report/policies-report.js')]);
+        const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare/policies.js'), import('../report/policies-report.js')]);
         const policies = await orInterrupted(withCtrlC((signal) => runPolicies({ ...options, signal }, observer)));
         if (!policies) return;
         if (live) process.stderr.write('\r\x1b[2K');

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams } from '../fleet/nginx-config.js';
-import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from '../options.js';
+import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from './options.js';
 import type { FleetOptions } from '../fleet/fleet.js';
 import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, unlessInterrupted, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
@@ -40,7 +40,7 @@ Examples:
   $ cluster-demo fleet --print-config --upstream 10.0.0.1:3000,10.0.0.2:3000 > cluster-demo.conf`,
     )
     .action(async (flags: FleetFlags) => {
-      const { UsageError } = await import('../errors.js');
+      const { UsageError } = await import('../core/errors.js');
       if (flags.upstream && !flags.printConfig) throw new UsageError('--upstream is for --print-config (the instances of a real deployment)', 'fleet');
       if (flags.printConfig) {
         if (!flags.upstream) throw new UsageError('--print-config needs --upstream host:port,… (your instances)', 'fleet');
@@ -54,7 +54,7 @@ Examples:
         import('../report/probe-report.js'),
         import('../report/live.js'),
         import('../report/style.js'),
-        import('../probe.js'),
+        import('../probe/run.js'),
       ]);
       const probe = { ...loadOptionsFrom(flags), retries: flags.retries };
       validateLoadShape(probe, 'fleet');

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from '../options.js';
+import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
@@ -47,7 +47,7 @@ Examples:
     )
     .action(async (flags: ProbeFlags) => {
       const [{ runProbe, probeExitCode, validateProbeOptions }, { renderProbeReport, renderProbeJson }, { createLiveView }, { makeChalk }] = await Promise.all([
-        import('../probe.js'),
+        import('../probe/run.js'),
         import('../report/probe-report.js'),
         import('../report/live.js'),
         import('../report/style.js'),

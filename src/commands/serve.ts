@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from '../options.js';
+import { parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { newCommand } from './common.js';
 
@@ -30,7 +30,7 @@ Examples:
   $ curl http://127.0.0.1:3000/pid`,
     )
     .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string }) => {
-      const { runServe } = await import('../serve.js');
+      const { runServe } = await import('../serve/run.js');
       process.exitCode = await runServe({
         port: opts.port,
         host: opts.host,

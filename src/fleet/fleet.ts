@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExpectedError } from '../errors.js';
-import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe.js';
+import { ExpectedError } from '../core/errors.js';
+import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe/run.js';
 import { findFreePort, type SchedulingPolicy } from '../server/primary.js';
 import { cliEntryPath, spawnServer, type SpawnedServer } from '../server/spawn.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';

@@ -5,7 +5,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { ExpectedError } from '../errors.js';
+import { ExpectedError } from '../core/errors.js';
 import { findOnPath, isExecutableFile } from '../external/find-program.js';
 
 /** Where distributions put nginx; /usr/sbin is missing from a non-root PATH. */

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool as UndiciPool } from 'undici';
 import { failure, LoadCollector, type Outcome } from './collector.js';
 import { pidFromBody, ResponseParser, type ParsedResponse } from './response-parser.js';
-import { loadRawTcp, rawExchange, READ_BUFFER, type RawConnection } from './raw-tcp.js';
+import { loadRawTcp, rawExchange, READ_BUFFER, type RawConnection } from '../node-internals/raw-tcp.js';
 import { lookup } from 'node:dns/promises';
 
 export interface LoadOptions {

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { CompareResult, ContenderSummary, WorkloadResult } from '../compare.js';
+import type { CompareResult, ContenderSummary, WorkloadResult } from '../compare/runner.js';
 import { formatInt, formatMs, makeTable } from './style.js';
 
 function ratioText(a: number, b: number, digits = 2): string {

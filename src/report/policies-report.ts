@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import type { PoliciesResult, PolicyWorkload } from '../compare-policies.js';
+import type { PoliciesResult, PolicyWorkload } from '../compare/policies.js';
 import { formatInt, formatMs, formatPercent, makeTable } from './style.js';
 
 const HEADS: Record<string, string> = { single: 'single process', rr: 'rr', none: 'none', reuseport: 'reuseport' };

@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { RouteReport } from '../load/summary.js';
-import type { ProbeResult } from '../probe.js';
+import type { ProbeResult } from '../probe/run.js';
 import { describeCause } from '../load/causes.js';
 import { GENERATOR_SATURATED } from '../stats/generator.js';
 import { bar, formatInt, formatMs, formatPercent, makeTable } from './style.js';

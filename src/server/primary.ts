@@ -21,7 +21,8 @@ import {
   type StopResult,
   type WorkerInfo,
 } from './cluster-api.js';
-import { forgetWhenClosed, trackHandoffs } from './handoffs.js';
+import { trackHandoffs } from '../node-internals/handoffs.js';
+import { forgetWhenClosed } from '../node-internals/held-disconnect.js';
 import { DEFAULT_MAX_N } from './handler.js';
 import { describeListenError } from './listen-errors.js';
 import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryToWorker, type WorkerConfig } from './messages.js';

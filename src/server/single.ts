@@ -6,7 +6,7 @@
  */
 import { drainServer } from './drain.js';
 import { createDemoServer, currentIdentity, DEFAULT_MAX_N } from './handler.js';
-import { formatHostForUrl } from './primary.js';
+import { formatHostForUrl } from './ports.js';
 
 const port = Number(process.argv[2] ?? 0);
 const host = process.argv[3] ?? '127.0.0.1';

@@ -2,16 +2,15 @@
  * `cluster-demo probe`: boots the cluster in-process (or targets --url), runs the load per route, and returns
  * the result as data. Rendering lives in report/; this module never prints.
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { ExpectedError, UsageError } from './errors.js';
-import { CERTIFICATE_CAUSES, describeCause } from './load/causes.js';
-import { runLoad, sniName, type LoadObserver, type LoadRecording } from './load/engine.js';
-import { summarizeRoute, type RouteReport } from './load/summary.js';
-import { pathPrefix } from './options.js';
-import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from './server/primary.js';
-import { attributeFailures } from './stats/attribution.js';
-import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
+import { UsageError } from '../core/errors.js';
+import { runLoad, type LoadObserver, type LoadRecording } from '../load/engine.js';
+import { checkReachable } from '../load/reachable.js';
+import { summarizeRoute, type RouteReport } from '../load/summary.js';
+import { pathPrefix } from '../load/url.js';
+import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import { addCpu, generatorCost, type GeneratorCost } from '../stats/generator.js';
+import { summarizeDeaths, waitForAllListening } from './chaos.js';
+import { reloadUnderLoad } from './reload.js';
 
 export type RouteChoice = 'pid' | 'api' | 'both';
 
@@ -109,33 +108,6 @@ export function validateProbeOptions(options: ProbeOptions): void {
   if (options.insecure && options.url?.protocol !== 'https:') throw new UsageError('--insecure is for https:// targets (--url https://…)', 'probe');
 }
 
-/**
- * One connection before the load (with https, a full TLS handshake), so "nothing is listening" or "the
- * certificate does not verify" is one clear line rather than N failures.
- */
-export function checkReachable(url: URL, timeoutMs: number, insecure = false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const https = url.protocol === 'https:';
-    const port = Number(url.port || (https ? 443 : 80));
-    const socket = https
-      ? tls.connect({ host, port, servername: sniName(host), rejectUnauthorized: !insecure, timeout: timeoutMs })
-      : net.connect({ host, port, timeout: timeoutMs });
-    socket.once(https ? 'secureConnect' : 'connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new ExpectedError(`cannot connect to ${url.origin}: timed out after ${timeoutMs} ms`));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      const hint = err.code && CERTIFICATE_CAUSES.has(err.code) ? ' (pass --insecure to accept it)' : '';
-      reject(new ExpectedError(`cannot connect to ${url.origin}: ${err.code ? describeCause(err.code) : err.message}${hint}`, { cause: err }));
-    });
-  });
-}
-
 export interface ProbeObserver extends LoadObserver {
   /** The target is known (cluster booted or URL reachable); the load is about to start. */
   onStart?(info: { target: string; inProcess: boolean; workers: number | null }): void;
@@ -199,12 +171,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
       let reloadPromise: Promise<unknown> | undefined;
       if (cluster && reloadPending) {
         reloadPending = false;
-        // Start the rolling restart once the load is running, and keep the load going until it is done.
-        const running = cluster;
-        const started = Date.now();
-        reloadPromise = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
-          running.reload().then((result) => (reloadInfo = { replaced: result.replaced, durationMs: Date.now() - started })),
-        );
+        reloadPromise = reloadUnderLoad(cluster).then((info) => (reloadInfo = info));
       }
       const recording = await runLoad(
         {
@@ -264,40 +231,6 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     reload: reloadInfo,
     notices,
   };
-}
-
-async function waitForAllListening(cluster: RunningCluster, workers: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const live = cluster.workers;
-    if (live.length >= workers && live.every((w) => w.listening)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Deaths during the run, their replacements and the failures in flight when they died. */
-function summarizeDeaths(events: ClusterEvent[], recordings: LoadRecording[], startedWall: number, intervalMs: number): NonNullable<ProbeResult['chaos']> {
-  const deaths: WorkerDeath[] = [];
-  for (const event of events) {
-    if (event.type !== 'worker-died') continue;
-    const killedByChaos = events.some((e) => e.type === 'worker-killed' && e.reason === 'chaos' && e.pid === event.pid);
-    const replacement = events.find((e) => e.type === 'worker-listening' && e.slot === event.slot && e.at >= event.at);
-    deaths.push({
-      pid: event.pid,
-      atMs: event.at - startedWall,
-      cause: killedByChaos ? 'chaos' : 'crash',
-      replacementPid: replacement && replacement.type === 'worker-listening' ? replacement.pid : null,
-      replacementMs: replacement ? replacement.at - event.at : null,
-      failedRequests: 0,
-    });
-  }
-  // Failures carry performance.now() times; line them up with the deaths' wall-clock times.
-  const failures = recordings.flatMap((r) =>
-    r.collector.failures.map((f) => ({ ...f, startedAt: f.startedAt - r.startedAt + r.wallStartedAt, failedAt: f.failedAt - r.startedAt + r.wallStartedAt })),
-  );
-  const { byPid, unattributed } = attributeFailures(failures, deaths.map((d) => ({ pid: d.pid, at: d.atMs + startedWall })));
-  for (const death of deaths) death.failedRequests = byPid.get(death.pid) ?? 0;
-  return { intervalMs, deaths, unattributedFailures: unattributed };
 }
 
 /** 0: every expected worker served and nothing failed; 1 otherwise; 130 when interrupted by Ctrl-C. */

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import os from 'node:os';
-import { reusePortUnsupported, SCHED_POLICIES, type SchedulingPolicy } from './server/policy.js';
+import { reusePortUnsupported, SCHED_POLICIES, type SchedulingPolicy } from '../server/policy.js';
 
 const INTEGER = /^[0-9]+$/;
 
@@ -83,19 +83,6 @@ export function parseBaseUrl(value: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`Must be an http:// or https:// URL ${got(value)}`);
   if (url.search || url.hash) throw new InvalidArgumentError(`Must be a base URL without ?query or #fragment ${got(value)}`);
   return url;
-}
-
-/**
- * A route under a base URL, keeping the base's path: a server behind a reverse-proxy location
- * (http://lb/app) has its routes at /app/pid and /app/api/:n. `path` starts with "/" and may carry a query.
- */
-export function routeUrl(base: URL, path: string): string {
-  return `${base.origin}${pathPrefix(base)}${path}`;
-}
-
-/** The base URL's path without its trailing slashes: '' for http://host/, '/app' for http://lb/app/. */
-export function pathPrefix(base: URL): string {
-  return base.pathname.replace(/\/+$/, '');
 }
 
 /** `--sched rr|none|reuseport`; reuseport on a Node without it is the user's one line, exit 2. */

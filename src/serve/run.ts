@@ -1,6 +1,6 @@
-import { formatClusterEvent } from './report/cluster-log.js';
-import { ClusterStartError, startCluster, type SchedulingPolicy } from './server/primary.js';
-import { ExpectedError } from './errors.js';
+import { formatClusterEvent } from '../report/cluster-log.js';
+import { ClusterStartError, startCluster, type SchedulingPolicy } from '../server/primary.js';
+import { ExpectedError } from '../core/errors.js';
 
 export interface ServeOptions {
   port: number;

@@ -5,10 +5,11 @@
  * all alike. Returns data; report/policies-report.ts renders it.
  */
 import os from 'node:os';
-import { measureSample, startServe, startSingle, stopIfAborted, summarize, warmUp, workloadsFor, type CompareObserver, type CompareOptions, type ContenderSummary, type Sample } from './compare.js';
-import { round } from './stats/fairness.js';
-import { supportsReusePort, type SchedulingPolicy } from './server/policy.js';
-import type { SpawnedServer } from './server/spawn.js';
+import { summarize, type CompareObserver, type CompareOptions, type ContenderSummary } from './runner.js';
+import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
+import { round } from '../stats/fairness.js';
+import { supportsReusePort, type SchedulingPolicy } from '../server/policy.js';
+import type { SpawnedServer } from '../server/spawn.js';
 
 export type PolicyContender = 'single' | SchedulingPolicy;
 

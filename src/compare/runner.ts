@@ -4,14 +4,14 @@
  * here, the same engine as `probe`). Returns data; report/compare-report.ts renders it.
  */
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { UsageError } from './errors.js';
-import { runLoad, type LoadOptions } from './load/engine.js';
-import { summarizeRoute, type RouteReport } from './load/summary.js';
-import type { SchedulingPolicy } from './server/policy.js';
-import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from './server/spawn.js';
-import { median, minMax, round } from './stats/fairness.js';
-import { addCpu, generatorCost, type GeneratorCost } from './stats/generator.js';
+import { UsageError } from '../core/errors.js';
+import type { LoadOptions } from '../load/engine.js';
+import type { SchedulingPolicy } from '../server/policy.js';
+import type { SpawnedServer } from '../server/spawn.js';
+import { median, minMax, round } from '../stats/fairness.js';
+import { addCpu, generatorCost, type GeneratorCost } from '../stats/generator.js';
+import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
+
 
 export type CompareMode = 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none';
 
@@ -31,18 +31,6 @@ export interface CompareOptions {
   signal?: AbortSignal;
 }
 
-/** A comparison cut short by its signal: half a comparison is not reported, only that everything was stopped. */
-export class CompareInterrupted extends Error {
-  override name = 'CompareInterrupted';
-}
-
-/** Throws CompareInterrupted once the signal has fired; called between the phases of a comparison. */
-export function stopIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CompareInterrupted('interrupted');
-}
-
-export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
-
 export interface ContenderSummary {
   label: string;
   /** Medians over the runs. */
@@ -57,13 +45,6 @@ export interface ContenderSummary {
   runsRps: number[];
   /** What the generator (this process) spent sending to this contender, over its runs. */
   generator: GeneratorCost;
-}
-
-/** One run of one contender: its route report and what the generator spent on it. */
-export interface Sample {
-  report: RouteReport;
-  cpu: { user: number; system: number };
-  wallMs: number;
 }
 
 export interface WorkloadResult {
@@ -105,24 +86,6 @@ interface Contender {
 
 const CLOSE = { keepAlive: false } as const;
 
-/** The single process: the same handler without node:cluster, as a child process on a free port. */
-export function startSingle(): Promise<SpawnedServer> {
-  return spawnServer(singleEntryPath(), ['0', '127.0.0.1']);
-}
-
-/** `cluster-demo serve` with this many workers and policy, as a child process on a free port. */
-export function startServe(workers: number, sched: SchedulingPolicy): Promise<SpawnedServer> {
-  return spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', String(workers), '--sched', sched]);
-}
-
-/** JIT-compiles a server's paths and the engine before anything is measured; stops early on the signal. */
-export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, options: Pick<CompareOptions, 'n' | 'timeoutMs' | 'signal'>): Promise<void> {
-  const warm = { target, ...load, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
-  await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
-  await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
-  stopIfAborted(options.signal);
-}
-
 function contendersFor(options: CompareOptions): [Contender, Contender] {
   const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched);
   switch (options.mode) {
@@ -149,70 +112,8 @@ function contendersFor(options: CompareOptions): [Contender, Contender] {
   }
 }
 
-export interface Workload {
-  name: WorkloadResult['name'];
-  description: string;
-  measure(target: URL, load: Contender['load']): Promise<RouteReport>;
-}
-
-export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
-  const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs, signal: options.signal };
-  const count = (fallback: number) => (options.durationMs !== undefined ? undefined : (options.requests ?? fallback));
-  const heavyPath = `/api/${options.n}`;
-  const heavyConcurrency = Math.min(options.concurrency, 2 * options.workers);
-  const light: Workload = {
-    name: 'light',
-    description: 'GET /pid',
-    measure: async (target, load) => summarizeRoute('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), null),
-  };
-  const heavy: Workload = {
-    name: 'heavy',
-    description: `GET ${heavyPath} (CPU-bound), concurrency ${heavyConcurrency}`,
-    // Two requests queued per worker keep every core busy; more would only add an uneven tail at the end
-    // (the last worker still computing while the others idle), which understates the cluster.
-    measure: async (target, load) =>
-      summarizeRoute('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), null),
-  };
-  const busy = Math.max(1, options.workers - 1);
-  const mixed: Workload = {
-    name: 'mixed',
-    description: `GET /pid while ${busy} × ${heavyPath} stay in flight`,
-    measure: async (target, load) => {
-      // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
-      const stopHeavy = new AbortController();
-      const signal = options.signal ? AbortSignal.any([stopHeavy.signal, options.signal]) : stopHeavy.signal;
-      const heavyLoad = runLoad({ ...base, ...load, target, path: heavyPath, concurrency: busy, requests: undefined, durationMs: 600_000, signal });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      try {
-        const probe = await runLoad({
-          ...base,
-          ...load,
-          target,
-          path: '/pid',
-          concurrency: COMPARE_DEFAULTS.mixedConcurrency,
-          requests: count(COMPARE_DEFAULTS.mixedProbe),
-        });
-        return summarizeRoute('/pid', probe, null);
-      } finally {
-        stopHeavy.abort();
-        await heavyLoad;
-      }
-    },
-  };
-  const all = { light, heavy, mixed };
-  return names.map((name) => all[name]);
-}
-
 export interface CompareObserver {
   onStatus?(line: string): void;
-}
-
-/** Runs one measurement and notes what it cost this process (the generator). */
-export async function measureSample(workload: Workload, target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<Sample> {
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const report = await workload.measure(target, load);
-  return { report, cpu: process.cpuUsage(cpuBefore), wallMs: performance.now() - started };
 }
 
 export function summarize(label: string, runs: Sample[]): ContenderSummary {
