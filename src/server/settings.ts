@@ -1,0 +1,104 @@
+/**
+ * The cluster's settings: options with their defaults, checked once; Node's scheduling policy, fixed per
+ * process; the port (0 → a free one); what every worker is told at fork time; and the worker's entry file.
+ */
+import cluster from 'node:cluster';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { ClusterStartError, SchedulingPolicyError, type ClusterOptions } from './cluster-api.js';
+import { DEFAULT_MAX_N } from './handler.js';
+import { describeListenError } from './listen-errors.js';
+import type { WorkerConfig } from './messages.js';
+import { reusePortUnsupported, type SchedulingPolicy } from './policy.js';
+import { assertPortFree, findFreePort } from './ports.js';
+
+export interface ClusterSettings extends Omit<ClusterOptions, 'backoff'> {
+  host: string;
+  port: number;
+  workers: number;
+  cpus: number;
+  policy: SchedulingPolicy;
+  maxN: number;
+  graceMs: number;
+  readyTimeoutMs: number;
+  backoff: BackoffOptions;
+  workerExecArgv: string[];
+}
+
+export function clusterSettings(options: ClusterOptions): ClusterSettings {
+  const workers = options.workers ?? os.availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer (got ${workers})`);
+  const policy = options.sched ?? 'rr';
+  const unsupported = policy === 'reuseport' ? reusePortUnsupported() : null;
+  if (unsupported) throw new SchedulingPolicyError(unsupported);
+  return {
+    ...options,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 3000,
+    workers,
+    cpus: os.availableParallelism(),
+    policy,
+    maxN: options.maxN ?? DEFAULT_MAX_N,
+    graceMs: options.graceMs ?? 10_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
+    workerExecArgv: options.workerExecArgv ?? [],
+  };
+}
+
+/** Node's own policy behind ours: reuseport workers bind their own sockets, so the primary's is "none". */
+let frozenNodePolicy: number | undefined;
+
+/** Node reads cluster.schedulingPolicy once, at the first fork: a second cluster in this process must agree. */
+export function freezeSchedulingPolicy(policy: SchedulingPolicy): void {
+  const nodePolicy = policy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
+  if (frozenNodePolicy !== undefined && frozenNodePolicy !== nodePolicy) {
+    throw new SchedulingPolicyError(
+      `this process already runs a cluster with Node's ${frozenNodePolicy === cluster.SCHED_RR ? 'rr' : 'none'} policy; Node fixes it at the first fork, so --sched ${policy} needs a new process`,
+    );
+  }
+  cluster.schedulingPolicy = nodePolicy;
+  frozenNodePolicy = nodePolicy;
+}
+
+/** The port to serve on: 0 picks a free one; a busy port is one clear line (ClusterStartError). */
+export async function resolvePort(settings: Pick<ClusterSettings, 'host' | 'port' | 'policy'>): Promise<number> {
+  try {
+    if (settings.port === 0) return await findFreePort(settings.host);
+    // SO_REUSEPORT sockets of the same user join one group silently: a port another reuseport program holds
+    // would be shared with it, not refused. A plain bind first makes "port in use" the one clear line it is
+    // with the other policies.
+    if (settings.policy === 'reuseport') await assertPortFree(settings.host, settings.port);
+    return settings.port;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ClusterStartError(describeListenError(e.code ?? 'UNKNOWN', settings.host, settings.port, e.message), { cause: err });
+  }
+}
+
+export function workerConfig(settings: ClusterSettings, port: number): WorkerConfig {
+  return {
+    host: settings.host,
+    port,
+    maxN: settings.maxN,
+    primaryPid: process.pid,
+    name: settings.name,
+    reusePort: settings.policy === 'reuseport',
+    headersTimeoutMs: settings.headersTimeoutMs,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+  };
+}
+
+/** The compiled worker entry; when these sources run as TypeScript (under vitest), the built copy in dist/. */
+export function workerEntryPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    const built = fileURLToPath(new URL('../../dist/server/worker.js', import.meta.url));
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+    return built;
+  }
+  return fileURLToPath(new URL('./worker.js', import.meta.url));
+}
