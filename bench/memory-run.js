@@ -34,7 +34,7 @@ process.once('SIGINT', () => void stopServer().finally(() => process.exit(130)))
 try {
   let url = process.argv[3];
   if (!url) {
-    server = await spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', '2']);
+    server = await spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', '2', '--log', 'json']);
     url = server.url;
   }
   const startRss = process.memoryUsage().rss;

@@ -77,7 +77,7 @@ function startServer(name, script, args, env) {
   return servers.get(name);
 }
 
-const ourCluster = () => startServer('cluster-demo serve', cliEntryPath(), ['serve', '--port', '0', '--workers', String(WORKERS)]);
+const ourCluster = () => startServer('cluster-demo serve', cliEntryPath(), ['serve', '--port', '0', '--workers', String(WORKERS), '--log', 'json']);
 const singleProcess = () => startServer('single process', singleEntryPath(), ['0', '127.0.0.1']);
 const seedCluster = () => {
   if (!existsSync(SEED_SCRIPT)) throw new Error('the seed Express fixture test/fixtures/seed-cluster.mjs is missing');
@@ -403,7 +403,7 @@ async function benchPolicies(ctx) {
     skip(heavy.reuseport, why);
   }
   const servers = { single: await singleProcess(), rr: await ourCluster() };
-  for (const p of policies.filter((p) => p !== 'rr')) servers[p] = await startServer(`serve --sched ${p}`, cliEntryPath(), ['serve', '--port', '0', '--workers', String(WORKERS), '--sched', p]);
+  for (const p of policies.filter((p) => p !== 'rr')) servers[p] = await startServer(`serve --sched ${p}`, cliEntryPath(), ['serve', '--port', '0', '--workers', String(WORKERS), '--sched', p, '--log', 'json']);
   const names = ['single', ...policies];
   log(`  ${names.map((s) => `${s} ${servers[s].url}`).join(', ')}; warm-up`);
   for (const s of names) {

@@ -90,10 +90,8 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     const port = await findFreePort('127.0.0.1');
     const server = await spawnServer(SEED_FIXTURE, [], { env: { WORKERS: '2', PORT: String(port) }, readyTimeoutMs: 15_000 });
     servers.push(server);
-    const workerPids = await waitFor('both seed workers to log their start', () => {
-      const pids = [...server.output().matchAll(/Worker (\d+) started/g)].map((m) => Number(m[1]));
-      return pids.length >= 2 ? pids : undefined;
-    });
+    const workerPids = server.readyPids;
+    expect(workerPids).toHaveLength(2);
     const result = await runCli(['browser', '--url', server.url, '--scenario', 'distinct-urls', '--n', '100000000', '--json'], { env, timeoutMs: 60_000 });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as BrowserResult;

@@ -3,6 +3,7 @@
  * Not a test file (vitest only collects *.test.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { cliEntryPath } from '../src/server/spawn.js';
@@ -141,6 +142,23 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** CPU time a process has used so far, ms (Linux: /proc/<pid>/stat, utime + stime in clock ticks of 10 ms). */
+export function cpuTimeMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * Waits until one of `pids` has used `cpuMs` of CPU since the call: a request to a CPU-bound route has reached
+ * its worker and is running. Returns that worker's pid. The condition, not a guess at how long that takes.
+ */
+export function waitForBusyWorker(pids: readonly number[], cpuMs = 50, timeoutMs = 10_000): Promise<number> {
+  const start = new Map(pids.map((pid) => [pid, cpuTimeMs(pid)]));
+  return waitFor(`a worker of ${pids.join(', ')} to compute for ${cpuMs} ms`, () => pids.find((pid) => cpuTimeMs(pid) - start.get(pid)! >= cpuMs), timeoutMs, 10);
 }
 
 /** Non-empty lines of a chunk of output. */

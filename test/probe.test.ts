@@ -160,12 +160,9 @@ describe("--url against the seed's Express cluster (PIDs only in the body)", () 
     const server = await spawnServer(SEED_FIXTURE, [], { env: { WORKERS: String(workers), PORT: String(port) }, readyTimeoutMs: 15_000 });
     servers.push(server);
     expect(server.url).toBe(`http://127.0.0.1:${port}`);
-    // The fixture prints `Worker <pid> started` from each worker, before it listens.
-    const workerPids = await waitFor('every seed worker to log its start', () => {
-      const pids = [...server.output().matchAll(/Worker (\d+) started/g)].map((m) => Number(m[1]));
-      return pids.length >= workers ? sortNum(pids) : undefined;
-    });
-    expect(server.output().match(/^listening on http:\/\//gm)).toHaveLength(1);
+    const workerPids = sortNum(server.readyPids);
+    expect(workerPids).toHaveLength(workers);
+    expect(server.events().filter((e) => e.type === 'ready')).toHaveLength(1);
     return { server, workerPids };
   }
 

@@ -11,8 +11,8 @@ import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
 import { readTcpMigrateReq, supportsReusePort } from '../src/server/policy.js';
-import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
-import { lines, request, runCli, waitFor, workerPid } from './helpers.js';
+import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { lines, request, runCli, waitFor, waitForBusyWorker, workerPid } from './helpers.js';
 
 const MIGRATE_FILE = '/proc/sys/net/ipv4/tcp_migrate_req';
 const migrateWritable = (() => {
@@ -75,13 +75,12 @@ describe.skipIf(!supportsReusePort())(`--sched reuseport on Node ${process.versi
   });
 
   it('SIGTERM drains: an in-flight request finishes with 200, then exit 0', async () => {
-    const server = await spawnServer(cliEntryPath(), ['serve', '--sched', 'reuseport', '--port', '0', '--workers', '2']);
+    const server = await spawnServe(['--sched', 'reuseport', '--port', '0', '--workers', '2']);
     servers.push(server);
     const slow = request(server.url, '/api/800000000', { timeoutMs: 20_000 });
-    // The server is listening (spawnServer waited for it); 200 ms lets the ~1 s request reach its worker, so
-    // the signal lands while it runs (a connection still in a closing socket's queue is another matter:
-    // tcp_migrate_req, tested below).
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The signal must land while the request runs (a connection still in a closing socket's queue is another
+    // matter: tcp_migrate_req, tested below).
+    await waitForBusyWorker(server.readyPids);
     const exit = server.stop('SIGTERM');
     const reply = await slow;
     expect(reply.status).toBe(200);

@@ -3,14 +3,15 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cliEntryPath, spawnServer, type SpawnedServer } from '../src/server/spawn.js';
-import { binPath, lines, request, runCli, sleep, waitFor, workerPid } from './helpers.js';
+import { parseServeLogLine, type ServeLogEvent } from '../src/serve/log.js';
+import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { binPath, lines, request, runCli, waitFor, waitForBusyWorker, workerPid } from './helpers.js';
 
 const servers: SpawnedServer[] = [];
 const blockers: net.Server[] = [];
 
 async function serve(args: string[]): Promise<SpawnedServer> {
-  const server = await spawnServer(cliEntryPath(), ['serve', '--port', '0', '--host', '127.0.0.1', ...args]);
+  const server = await spawnServe(['--port', '0', '--host', '127.0.0.1', ...args]);
   servers.push(server);
   return server;
 }
@@ -21,8 +22,13 @@ afterEach(async () => {
   await Promise.all(blockers.splice(0).map((blocker) => new Promise<void>((resolve) => blocker.close(() => resolve()))));
 });
 
-function startedPids(output: string): number[] {
-  return [...output.matchAll(/^Worker (\d+) started$/gm)].map((m) => Number(m[1]));
+/** The PIDs of the workers forked so far, from the JSON log. */
+function startedPids(events: ServeLogEvent[]): number[] {
+  return events.flatMap((e) => (e.type === 'worker-started' ? [e.pid] : []));
+}
+
+function logEvents(stdout: string): ServeLogEvent[] {
+  return lines(stdout).flatMap((line) => parseServeLogLine(line) ?? []);
 }
 
 const NO_STACK = /^\s+at\s|\n\s+at\s/;
@@ -37,7 +43,7 @@ describe('cluster-demo serve (real CLI process)', () => {
     });
     const port = (blocker.address() as net.AddressInfo).port;
 
-    const result = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '2']);
+    const result = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '2', '--log', 'json']);
 
     expect(result.signal).toBeNull();
     expect(result.code).toBe(1);
@@ -45,10 +51,12 @@ describe('cluster-demo serve (real CLI process)', () => {
     expect(errLines).toHaveLength(1);
     expect(errLines[0]).toContain(`port ${port} is already in use on 127.0.0.1 — choose another with --port`);
     expect(result.stderr).not.toMatch(NO_STACK);
-    const started = startedPids(result.stdout);
+    const events = logEvents(result.stdout);
+    const started = startedPids(events);
     expect(started.length).toBeLessThanOrEqual(2);
     expect(new Set(started).size).toBe(started.length);
-    expect(result.stdout).not.toContain('listening on');
+    expect(events.some((e) => e.type === 'ready')).toBe(false);
+    expect(events.filter((e) => e.type === 'start-failed')).toEqual([expect.objectContaining({ message: errLines[0]!.replace(/^error: /, '') })]);
     // The blocker still owns the port, untouched.
     expect(blocker.listening).toBe(true);
   });
@@ -60,7 +68,7 @@ describe('cluster-demo serve (real CLI process)', () => {
     let settled = false;
     const inFlight = request(server.url, '/api/2000000000', { timeoutMs: 30_000 }).finally(() => (settled = true));
     inFlight.catch(() => {}); // awaited below; never an unhandled rejection if an assertion fails first
-    await sleep(300);
+    await waitForBusyWorker(server.readyPids);
     // Otherwise the test would prove nothing about in-flight requests.
     expect(settled, 'the request finished before SIGTERM was sent').toBe(false);
     server.child.kill('SIGTERM');
@@ -68,19 +76,19 @@ describe('cluster-demo serve (real CLI process)', () => {
     const reply = await inFlight;
     expect(reply.status).toBe(200);
     expect(reply.body).toBe(`Final count is 2000000001000000000 at pid: ${workerPid(reply)}`);
-    expect(startedPids(server.output())).toContain(workerPid(reply));
+    expect(startedPids(server.events())).toContain(workerPid(reply));
 
     const exit = await server.exited;
     expect(exit).toEqual({ code: 0, signal: null });
-    const output = server.output();
-    expect(output).toContain('Received SIGTERM');
-    expect(output).toMatch(/^Stopped$/m);
-    expect(output).not.toContain('killed');
+    const events = server.events();
+    expect(events).toContainEqual(expect.objectContaining({ type: 'signal', signal: 'SIGTERM', repeated: false }));
+    expect(events.at(-1)).toMatchObject({ type: 'stopped', exitCode: 0 });
+    expect(events.some((e) => e.type === 'worker-killed')).toBe(false);
   });
 
   it('SIGHUP under continuous fresh-connection load: zero failed requests, then only new workers answer', async () => {
     const server = await serve(['--workers', '2']);
-    const oldPids = new Set(startedPids(server.output()));
+    const oldPids = new Set(startedPids(server.events()));
     expect(oldPids.size).toBe(2);
 
     const failures: string[] = [];
@@ -105,7 +113,7 @@ describe('cluster-demo serve (real CLI process)', () => {
     }
 
     const loops = Array.from({ length: 4 }, () => loop());
-    let doneLine: string | undefined;
+    let finished: Extract<ServeLogEvent, { type: 'reload-finished' }> | undefined;
     try {
       // Load is flowing, served by the original workers, before the reload starts.
       await waitFor('load served by both original workers', () =>
@@ -114,7 +122,7 @@ describe('cluster-demo serve (real CLI process)', () => {
       expect(seen.every((s) => oldPids.has(s.pid))).toBe(true);
 
       server.child.kill('SIGHUP');
-      doneLine = await waitFor('the "Rolling restart done" line', () => /^Rolling restart done: .*$/m.exec(server.output())?.[0], 9_000);
+      finished = await waitFor('the reload-finished event', () => server.events().find((e) => e.type === 'reload-finished'), 9_000);
       done = true;
       // Keep the load going a little past the reload, so requests after it are covered too.
       await waitFor('20 requests after the reload', () => (seen.filter((s) => s.afterDone).length >= 20 ? true : undefined), 5_000);
@@ -126,13 +134,16 @@ describe('cluster-demo serve (real CLI process)', () => {
     expect(failures).toEqual([]);
     expect(server.child.exitCode).toBeNull();
 
-    // "Rolling restart done: a → b, c → d": every old worker was replaced by a new one.
-    const pairs = [...doneLine!.matchAll(/(\d+) → (\d+)/g)].map((m) => ({ oldPid: Number(m[1]), newPid: Number(m[2]) }));
+    // Every old worker was replaced by a new one.
+    const pairs = finished!.replaced;
     expect(new Set(pairs.map((p) => p.oldPid))).toEqual(oldPids);
     const newPids = new Set(pairs.map((p) => p.newPid));
     expect(newPids.size).toBe(2);
     for (const pid of newPids) expect(oldPids.has(pid)).toBe(false);
-    for (const { oldPid, newPid } of pairs) expect(server.output()).toContain(`Worker ${newPid} started (replacing ${oldPid})`);
+    for (const { oldPid, newPid } of pairs) {
+      expect(server.events()).toContainEqual(expect.objectContaining({ type: 'worker-started', pid: newPid, replacing: oldPid }));
+      expect(server.events()).toContainEqual(expect.objectContaining({ type: 'reload-replaced', oldPid, newPid }));
+    }
 
     // Every request was answered by an old or a new worker; the requests after the reload by new ones only.
     for (const s of seen) expect(oldPids.has(s.pid) || newPids.has(s.pid)).toBe(true);
@@ -147,6 +158,34 @@ describe('cluster-demo serve (real CLI process)', () => {
 
     // The reloaded server still stops cleanly.
     expect(await server.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('serve --log json', () => {
+  it('one JSON object per line: start, a SIGKILLed worker and its respawn, a SIGHUP reload, a SIGTERM stop', async () => {
+    const server = await serve(['--workers', '2']);
+    expect(server.events()[0]).toMatchObject({ type: 'primary-started', pid: server.pid, workers: 2, policy: 'rr' });
+    expect(server.events().find((e) => e.type === 'ready')).toMatchObject({ url: server.url, pids: server.readyPids });
+
+    const [victim] = server.readyPids;
+    process.kill(victim!, 'SIGKILL');
+    const died = await waitFor('the worker-died event', () => server.events().find((e) => e.type === 'worker-died'));
+    expect(died).toMatchObject({ pid: victim, signal: 'SIGKILL', code: null });
+    const replacement = await waitFor('the replacement to listen', () => server.events().find((e) => e.type === 'worker-listening' && e.pid !== victim && !server.readyPids.includes(e.pid)));
+    expect(server.events()).toContainEqual(expect.objectContaining({ type: 'worker-respawning', afterPid: victim }));
+
+    server.child.kill('SIGHUP');
+    const reloaded = await waitFor('the reload-finished event', () => server.events().find((e) => e.type === 'reload-finished'), 15_000);
+    expect(reloaded.type === 'reload-finished' && reloaded.replaced.map((r) => r.oldPid).sort()).toEqual([server.readyPids[1]!, replacement.pid].sort());
+
+    expect(await server.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
+    const types = server.events().map((e) => e.type);
+    expect(types.at(-1)).toBe('stopped');
+    expect(types.slice(types.indexOf('signal', types.indexOf('reload-finished'))).filter((t) => t === 'worker-exited')).toHaveLength(2);
+    // Nothing but JSON on stdout (stderr is empty: no error happened).
+    const stdout = lines(server.output());
+    expect(stdout.every((line) => parseServeLogLine(line) !== undefined)).toBe(true);
+    expect(stdout).toHaveLength(server.events().length);
   });
 });
 

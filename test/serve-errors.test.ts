@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseServeLogLine } from '../src/serve/log.js';
 import { lines, runCli } from './helpers.js';
 
 describe('serve: addresses it cannot listen on', () => {
@@ -11,27 +12,28 @@ describe('serve: addresses it cannot listen on', () => {
   }
 
   it('an address this machine does not have: one line, exit 1, no fork loop', async () => {
-    const result = await runCli(['serve', '--host', '192.0.2.1', '--port', '0', '--workers', '2']);
+    const result = await runCli(['serve', '--host', '192.0.2.1', '--port', '0', '--workers', '2', '--log', 'json']);
     expect(result.code).toBe(1);
     expect(lines(result.stderr)).toEqual(['error: address 192.0.2.1 is not available on this machine — check --host (127.0.0.1 or 0.0.0.0)']);
-    expect(result.stdout.match(/^Worker \d+ started$/gm)?.length ?? 0).toBeLessThanOrEqual(2);
+    const forks = lines(result.stdout).filter((line) => parseServeLogLine(line)?.type === 'worker-started');
+    expect(forks.length).toBeLessThanOrEqual(2);
   });
 });
 
 describe('serve: a worker still busy after --grace', () => {
   it('is killed, and the exit code says so (1)', async () => {
-    const { cliEntryPath, spawnServer } = await import('../src/server/spawn.js');
-    const { request, sleep } = await import('./helpers.js');
-    const server = await spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', '1', '--grace', '0.5']);
+    const { spawnServe } = await import('../src/server/spawn.js');
+    const { request, waitForBusyWorker } = await import('./helpers.js');
+    const server = await spawnServe(['--port', '0', '--workers', '1', '--grace', '0.5']);
     try {
       // About 4 s of CPU: still running when the grace period ends.
       const inFlight = request(server.url, '/api/5000000000', { timeoutMs: 20_000 }).catch((err: Error) => err);
-      await sleep(300);
+      await waitForBusyWorker(server.readyPids);
       const started = Date.now();
       const exit = await server.stop('SIGTERM');
       expect(exit.code).toBe(1);
       expect(Date.now() - started).toBeLessThan(3000);
-      expect(server.output()).toMatch(/Worker \d+ still busy after the grace period — killed/);
+      expect(server.events()).toContainEqual(expect.objectContaining({ type: 'worker-killed', pid: server.readyPids[0], reason: 'grace' }));
       expect(await inFlight).toBeInstanceOf(Error);
     } finally {
       await server.stop('SIGKILL');

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from './options.js';
+import { parseChoice, parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { newCommand } from './common.js';
 
@@ -15,6 +15,7 @@ export function makeServeCommand(): Command {
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
     .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
+    .option('--log <format>', 'human (the seed\'s lines) or json (one JSON object per line, for programs)', parseChoice(['human', 'json'] as const), 'human')
     .addHelpText(
       'after',
       `
@@ -27,9 +28,10 @@ Examples:
   $ cluster-demo serve --port 8080 --workers 4
   $ cluster-demo serve --host 0.0.0.0 --sched none
   $ cluster-demo serve --host 0.0.0.0 --name web-1     # one of several hosts behind a load balancer
+  $ cluster-demo serve --log json | jq .type           # the lifecycle as JSON lines
   $ curl http://127.0.0.1:3000/pid`,
     )
-    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string }) => {
+    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string; log: 'human' | 'json' }) => {
       const { runServe } = await import('../serve/run.js');
       process.exitCode = await runServe({
         port: opts.port,
@@ -40,6 +42,7 @@ Examples:
         graceSeconds: opts.grace,
         headersTimeoutSeconds: opts.headersTimeout,
         name: opts.name,
+        log: opts.log,
       });
     });
 }

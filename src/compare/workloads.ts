@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadOptions } from '../load/engine.js';
 import { summarizeRoute, type RouteReport } from '../load/summary.js';
 import type { SchedulingPolicy } from '../server/policy.js';
-import { cliEntryPath, singleEntryPath, spawnServer, type SpawnedServer } from '../server/spawn.js';
+import { singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../server/spawn.js';
 import type { CompareOptions, WorkloadResult } from './runner.js';
 
 /** A comparison cut short by its signal: half a comparison is not reported, only that everything was stopped. */
@@ -36,7 +36,7 @@ export function startSingle(): Promise<SpawnedServer> {
 
 /** `cluster-demo serve` with this many workers and policy, as a child process on a free port. */
 export function startServe(workers: number, sched: SchedulingPolicy): Promise<SpawnedServer> {
-  return spawnServer(cliEntryPath(), ['serve', '--port', '0', '--workers', String(workers), '--sched', sched]);
+  return spawnServe(['--port', '0', '--workers', String(workers), '--sched', sched]);
 }
 
 /** JIT-compiles a server's paths and the engine before anything is measured; stops early on the signal. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { ExpectedError } from '../core/errors.js';
 import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe/run.js';
 import { findFreePort, type SchedulingPolicy } from '../server/primary.js';
-import { cliEntryPath, spawnServer, type SpawnedServer } from '../server/spawn.js';
+import { spawnServe, type SpawnedServer } from '../server/spawn.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';
 import { findNginx, nginxVersion, startNginx, waitUntilAnswering, type RunningNginx } from './nginx.js';
 
@@ -64,15 +64,12 @@ async function startInstance(index: number, options: FleetOptions): Promise<{ se
   const address = instanceAddress(index);
   let server: SpawnedServer;
   try {
-    server = await spawnServer(cliEntryPath(), ['serve', '--host', address, '--port', '0', '--workers', String(options.workers), '--sched', options.sched, '--name', name], {
-      readyTimeoutMs: 30_000,
-    });
+    server = await spawnServe(['--host', address, '--port', '0', '--workers', String(options.workers), '--sched', options.sched, '--name', name], { readyTimeoutMs: 30_000 });
   } catch (err) {
-    const why = (err as Error).message.split('\n').reverse().find((l) => /error/i.test(l)) ?? (err as Error).message.split('\n')[0];
-    throw new ExpectedError(`instance ${name} on ${address} did not start: ${why.replace(/^error:\s*/, '')}`, { cause: err });
+    // spawnServe's error is the instance's own start-failed line (from its JSON log), or how it ended.
+    throw new ExpectedError(`instance ${name} on ${address} did not start: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
-  // `listening on` comes once every worker listens, after each one's `Worker <pid> started`.
-  const workerPids = [...server.output().matchAll(/^Worker (\d+) started/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const workerPids = [...server.readyPids].sort((a, b) => a - b);
   return { server, host: { name, address, port: Number(new URL(server.url).port), primaryPid: server.pid, workerPids } };
 }
 

@@ -47,6 +47,8 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
       return [`Worker ${event.pid} killed (chaos)`];
     case 'reload-started':
       return [`Rolling restart: replacing ${event.pids.length} worker${event.pids.length === 1 ? '' : 's'} one at a time`];
+    case 'reload-replaced':
+      return []; // the replacement's start and the old worker's exit are logged as they happen
     case 'reload-finished':
       return [`Rolling restart done: ${event.replaced.map((r) => `${r.oldPid} → ${r.newPid}`).join(', ') || 'nothing to replace'}`];
     case 'shutdown-started':

@@ -50,6 +50,8 @@ export type ClusterEvent = { at: number } & (
   | { type: 'handoffs-closed'; pid: number; count: number }
   | { type: 'worker-killed'; pid: number; reason: 'grace' | 'chaos' | 'forced' }
   | { type: 'reload-started'; pids: number[] }
+  /** One step of a rolling restart: the replacement listens and the old worker is gone. */
+  | { type: 'reload-replaced'; oldPid: number; newPid: number }
   | { type: 'reload-finished'; replaced: Array<{ oldPid: number; newPid: number }> }
   | { type: 'shutdown-started' }
   | { type: 'stopped'; exitCode: number }

@@ -44,6 +44,7 @@ export async function rollingRestart<W extends ReloadableWorker>(parts: ReloadPa
     // The new worker is listening; only now is the old one told to go.
     await parts.retire(old);
     replaced.push({ oldPid: old.pid, newPid: next.pid });
+    emit({ type: 'reload-replaced', oldPid: old.pid, newPid: next.pid });
   }
   emit({ type: 'reload-finished', replaced });
   return { replaced };

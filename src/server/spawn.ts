@@ -1,15 +1,21 @@
 /**
- * Runs a server in a child process and waits for its readiness line (`listening on http://…`). `compare`
- * uses it for both contenders so that neither shares an event loop with the load generator; the tests use it
- * to send real signals to a real `cluster-demo serve`.
+ * Runs one of our servers in a child process and waits for its readiness, read from its JSON log (`serve --log
+ * json`, or single.ts): the `ready` event, never a sentence. `compare` uses it for both contenders so that neither
+ * shares an event loop with the load generator; fleet for its instances; the tests to send real signals to a
+ * real `cluster-demo serve`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseServeLogLine, type ServeLogEvent } from '../serve/log.js';
 
 export interface SpawnedServer {
   url: string;
   pid: number;
   child: ChildProcess;
+  /** The PIDs of the workers when it became ready (the process itself for a single process). */
+  readyPids: number[];
+  /** Every JSON log event so far, in order. */
+  events(): ServeLogEvent[];
   /** Everything the child printed so far (stdout and stderr interleaved). */
   output(): string;
   /** Resolves with the exit code (or signal name) once the child is gone. */
@@ -17,8 +23,6 @@ export interface SpawnedServer {
   /** Sends signal (default SIGTERM) and waits for the exit; SIGKILL after timeoutMs. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
-
-const READY = /listening on (http:\/\/\S+)/;
 
 /** The CLI's entry, as built: dist/cli.js (also when these sources run as TypeScript under vitest). */
 export function cliEntryPath(): string {
@@ -31,51 +35,56 @@ export function singleEntryPath(): string {
   return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/server/single.js' : './single.js', import.meta.url));
 }
 
-/** Starts `node <script> <args>` and resolves once it prints its `listening on` line. */
-export function spawnServer(script: string, args: string[], options: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [script, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-  });
+/** `cluster-demo serve <args> --log json` in a child process, once it is ready. */
+export function spawnServe(args: string[], options: SpawnOptions = {}): Promise<SpawnedServer> {
+  return spawnServer(cliEntryPath(), ['serve', ...args, '--log', 'json'], options);
+}
+
+export interface SpawnOptions {
+  readyTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts `node <script> <args>` (a program that writes our JSON log) and resolves once it logs `ready`. */
+export function spawnServer(script: string, args: string[], options: SpawnOptions = {}): Promise<SpawnedServer> {
+  const timeoutMs = options.readyTimeoutMs ?? 30_000;
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...options.env } });
   let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  let partial = '';
+  const events: ServeLogEvent[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', killAfterMs = 15_000) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    try {
+      return await exited;
+    } finally {
+      clearTimeout(killer);
+    }
+  };
   return new Promise<SpawnedServer>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not print "listening on" within ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`));
-    }, options.readyTimeoutMs ?? 30_000);
-    const onData = (chunk: Buffer) => {
+      reject(new Error(`server did not log "ready" within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = READY.exec(output);
-      if (match && child.pid !== undefined) {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        const event = parseServeLogLine(line);
+        if (!event) continue;
+        events.push(event);
+        if (event.type !== 'ready' || child.pid === undefined) continue;
         clearTimeout(timer);
-        const listenUrl = new URL(match[1]!);
-        if (listenUrl.hostname === '0.0.0.0') listenUrl.hostname = '127.0.0.1';
-        resolve({
-          url: listenUrl.origin,
-          pid: child.pid,
-          child,
-          output: () => output,
-          exited,
-          stop: async (signal = 'SIGTERM', timeoutMs = 15_000) => {
-            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-            const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-            try {
-              return await exited;
-            } finally {
-              clearTimeout(killer);
-            }
-          },
-        });
+        resolve({ url: event.url, pid: child.pid, child, readyPids: event.pids, events: () => events, output: () => output, exited, stop });
       }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`server exited (${signal ?? `code ${code}`}) before it was ready:\n${output}`));
+      const failed = events.find((e) => e.type === 'start-failed');
+      reject(new Error(failed?.type === 'start-failed' ? failed.message : `server exited (${signal ?? `code ${code}`}) before it was ready:\n${output}`));
     });
   });
 }
