@@ -1,3 +1,13 @@
+/**
+ * Under Node's public API: node:cluster's clean-up of a dead worker, triggered by emitting the 'disconnect' Node
+ * held back.
+ *
+ * - Reaches under: `worker.process.emit('disconnect')` on a ChildProcess that has closed.
+ * - Why: see below; without it the dead Worker stays in cluster.workers and in rr's round robin for good.
+ * - Check and fallback: only when the worker is still listed, isDead() and !isConnected() one tick after its
+ *   'close'; where Node behaves, none of that holds and nothing is emitted.
+ * - Verified by the matrix (test/node-internals.test.ts, a helper that holds the channel open) on 20, 22, 24, 26.
+ */
 import type { Worker } from 'node:cluster';
 
 /**

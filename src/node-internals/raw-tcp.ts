@@ -7,9 +7,13 @@
  * and reaches ~0.9× ab. net.Socket builds a Duplex stream, its two states and listeners for each connection;
  * this does only connect, one write, reads into a shared buffer, and close — the same syscalls ab makes.
  *
- * The handle classes come from `process.binding('tcp_wrap' / 'stream_wrap')`, which Node keeps on an allow
- * list for exactly this kind of user-land networking. They are not a documented API, so every use is behind
- * `loadRawTcp()`: if a Node version lacks them, the engine falls back to net.Socket (engine.ts).
+ * - Reaches under: `process.binding('tcp_wrap' / 'stream_wrap')` (TCP, TCPConnectWrap, WriteWrap,
+ *   streamBaseState), which Node keeps on an allow list for exactly this kind of user-land networking. Not a
+ *   documented API.
+ * - Check and fallback: `loadRawTcp()` checks every class and field it uses; where one is missing the engine
+ *   uses net.Socket instead and says so once (load/close-mode.ts). A route's `transport` says which carried it.
+ * - Verified by the matrix (test/node-internals.test.ts: the bindings are there and a probe really uses them)
+ *   on Node 20, 22, 24 and 26.
  */
 import { getSystemErrorName } from 'node:util';
 

@@ -10,7 +10,8 @@
  * request (answered with `connection: close`), closing it only if it stays silent.
  */
 import type http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
+import { stopListening } from '../node-internals/stop-listening.js';
 
 interface ConnectionState {
   requests: number;
@@ -60,7 +61,7 @@ export function drainServer(server: http.Server, onClosed: () => void): void {
     server.closeIdleConnections();
     return;
   }
-  net.Server.prototype.close.call(server, () => onClosed());
+  stopListening(server, onClosed);
   const closeIfIdle = (socket: net.Socket) => {
     const state = connections.get(socket);
     if (state && state.requests > 0 && state.response?.writableFinished) socket.destroy();
