@@ -79,6 +79,8 @@ describe('startCluster with 3 workers', () => {
       workerId: idByPid.get(workerPid(json)),
       primaryPid: process.pid,
       hostname: os.hostname(),
+      // The connection as the worker saw it: the client's port tells one connection from another.
+      connection: { remoteAddress: '127.0.0.1', remotePort: expect.any(Number), httpVersion: '1.1' },
     });
   });
 
@@ -108,6 +110,7 @@ describe('startCluster with 3 workers', () => {
       workerId: Number(apiJson.headers['x-worker-id']),
       primaryPid: process.pid,
       hostname: os.hostname(),
+      connection: { remoteAddress: '127.0.0.1', remotePort: expect.any(Number), httpVersion: '1.1' },
     });
     expect(pids.has(workerPid(apiJson))).toBe(true);
 

@@ -15,10 +15,20 @@ export function makeServeCommand(): Command {
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
     .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
+    .option('--stats', 'answer /_cluster/stats, /_cluster/events, /metrics and /dashboard on any --host (default: on a loopback host only)')
+    .option('--no-stats', 'no per-worker counts and no stats routes')
+    .option('--no-live', 'on a terminal, log lines only (no live table of the workers)')
+    .option('--no-color', 'no colours')
     .option('--log <format>', 'human (the seed\'s lines) or json (one JSON object per line, for programs)', parseChoice(['human', 'json'] as const), 'human')
     .addHelpText(
       'after',
       `
+Stats (on a loopback --host by default; --stats elsewhere, --no-stats never):
+  /dashboard         live page: which worker served you, every worker's requests, try-it buttons
+  /_cluster/stats    JSON: per-worker counts, state, restarts, lifecycle events (the primary's view)
+  /_cluster/events   server-sent events: a snapshot every second, each lifecycle event as it happens
+  /metrics           Prometheus text, right under cluster (the primary gathers every worker's counters)
+
 Signals:
   SIGINT / SIGTERM   graceful stop: in-flight requests finish, then exit 0 (a second one forces)
   SIGHUP             rolling restart, one worker at a time, no dropped requests
@@ -29,9 +39,11 @@ Examples:
   $ cluster-demo serve --host 0.0.0.0 --sched none
   $ cluster-demo serve --host 0.0.0.0 --name web-1     # one of several hosts behind a load balancer
   $ cluster-demo serve --log json | jq .type           # the lifecycle as JSON lines
+  $ open http://127.0.0.1:3000/dashboard               # every worker's count, live, in your browser
+  $ curl http://127.0.0.1:3000/metrics                 # the same for Prometheus (gathered by the primary)
   $ curl http://127.0.0.1:3000/pid`,
     )
-    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string; log: 'human' | 'json' }) => {
+    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string; log: 'human' | 'json'; stats?: boolean; live: boolean; color: boolean }) => {
       const { runServe } = await import('../serve/run.js');
       process.exitCode = await runServe({
         port: opts.port,
@@ -43,6 +55,9 @@ Examples:
         headersTimeoutSeconds: opts.headersTimeout,
         name: opts.name,
         log: opts.log,
+        stats: opts.stats,
+        live: opts.live,
+        color: opts.color,
       });
     });
 }

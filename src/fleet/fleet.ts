@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ExpectedError } from '../core/errors.js';
 import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe/run.js';
+import { statsOverHttp } from '../probe/server-counts.js';
 import { findFreePort, type SchedulingPolicy } from '../server/primary.js';
 import { spawnServe, type SpawnedServer } from '../server/spawn.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';
@@ -111,6 +112,8 @@ export async function runFleet(options: FleetOptions, observer: FleetObserver = 
         expectHosts: options.hosts,
         reload: false,
         signal: options.signal,
+        // Each instance's own counts, read from it directly (through nginx a read would reach one of them).
+        statsSources: instances.map((i) => statsOverHttp(new URL(i.server.url))),
       },
       observer,
     );

@@ -8,9 +8,11 @@ import { checkReachable } from '../load/reachable.js';
 import { summarizeRoute, type RouteReport } from '../load/summary.js';
 import { pathPrefix } from '../load/url.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import type { ClusterStatsDoc } from '../server/stats/document.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../stats/generator.js';
 import { summarizeDeaths, waitForAllListening } from './chaos.js';
 import { reloadUnderLoad } from './reload.js';
+import { countMismatches, serverCountsBetween, statsOverHttp, type ServerCounts, type StatsSource } from './server-counts.js';
 
 export type RouteChoice = 'pid' | 'api' | 'both';
 
@@ -39,6 +41,11 @@ export interface ProbeOptions {
   reload: boolean;
   /** Aborting (Ctrl-C) stops sending; the report covers what was sent. */
   signal?: AbortSignal;
+  /**
+   * Where to read the server's own counts, before and after the run (default: the in-process cluster, or
+   * --url's /_cluster/stats). fleet passes every instance.
+   */
+  statsSources?: StatsSource[];
 }
 
 export const DEFAULT_REQUESTS = { pid: 2000, api: 400 } as const;
@@ -89,6 +96,8 @@ export interface ProbeResult {
   generator: GeneratorCost;
   chaos: { intervalMs: number; deaths: WorkerDeath[]; unattributedFailures: number } | null;
   reload: { replaced: Array<{ oldPid: number; newPid: number }>; durationMs: number } | null;
+  /** What the server itself counted per worker during the run; null when the target has no stats. */
+  serverCounts: ServerCounts | null;
   notices: string[];
 }
 
@@ -144,6 +153,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   }
   const workersExpected = options.expectWorkers ?? (cluster ? options.workers : null);
   const hostsExpected = options.expectHosts ?? null;
+  const statsSources = options.statsSources ?? (cluster ? [() => cluster!.stats()] : [statsOverHttp(target, { insecure: options.insecure })]);
+  const statsBefore = await Promise.all(statsSources.map((read) => read()));
   const probeStartedWall = Date.now();
   const initialPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
   const routes: RouteReport[] = [];
@@ -204,6 +215,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   // say how long each replacement took rather than "none yet".
   if (cluster && options.chaosMs !== undefined && !options.signal?.aborted) await waitForAllListening(cluster, options.workers, 5_000);
   const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
+  const serverCounts = await readServerCounts(statsSources, statsBefore, routes);
   if (cluster) await cluster.stop();
 
   const chaos = options.chaosMs !== undefined ? summarizeDeaths(events, recordings, probeStartedWall, options.chaosMs) : null;
@@ -229,8 +241,18 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     generator: generatorCost(cpu, routes.reduce((sum, r) => sum + r.requests, 0), loadWallMs),
     chaos,
     reload: reloadInfo,
+    serverCounts,
     notices,
   };
+}
+
+/** The server's counts over the run, from the readings before and (now) after; null without stats. */
+async function readServerCounts(sources: StatsSource[], before: ReadonlyArray<ClusterStatsDoc | null>, routes: RouteReport[]): Promise<ServerCounts | null> {
+  if (before.every((doc) => doc === null)) return null;
+  const after = await Promise.all(sources.map((read) => read()));
+  const { covered, workers } = serverCountsBetween(before, after, routes.map((r) => r.route));
+  if (covered.length === 0) return null;
+  return { covered, workers, mismatches: countMismatches(routes, workers, covered) };
 }
 
 /** 0: every expected worker served and nothing failed; 1 otherwise; 130 when interrupted by Ctrl-C. */

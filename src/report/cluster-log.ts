@@ -30,7 +30,7 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
     case 'worker-listening':
       return [];
     case 'ready':
-      return [`listening on ${event.listenUrl}`];
+      return [`listening on ${event.listenUrl}`, ...(event.dashboardUrl ? [`Dashboard: ${event.dashboardUrl} (live per-worker counts; /metrics for Prometheus)`] : [])];
     case 'worker-died':
       return [`Worker ${event.pid} died (${event.signal ?? `exit code ${event.code}`})`];
     case 'worker-start-failed':

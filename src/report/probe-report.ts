@@ -43,8 +43,18 @@ function pidLabel(worker: RouteReport['workers'][number], result: ProbeResult, c
   return label;
 }
 
-function workerRow(worker: RouteReport['workers'][number], label: string, maxShare: number, c: ChalkInstance): string[] {
-  return [label, formatInt(worker.requests), formatPercent(worker.share), c.green(bar(worker.share, maxShare, BAR_WIDTH)), formatMs(worker.latencyMs.p50), formatMs(worker.latencyMs.p99)];
+/** What the server itself counted for this worker on this route: '–' where its stats were not read. */
+export function serverCountCell(result: ProbeResult, route: RouteReport, worker: RouteReport['workers'][number]): string {
+  const counts = result.serverCounts;
+  if (!counts || worker.pid === null || !counts.covered.some((c) => c.primaryPid === worker.primaryPid)) return '–';
+  const counted = counts.workers.find((w) => w.route === route.route && w.pid === worker.pid && w.primaryPid === worker.primaryPid);
+  return formatInt(counted?.requests ?? 0);
+}
+
+function workerRow(result: ProbeResult, route: RouteReport, worker: RouteReport['workers'][number], label: string, maxShare: number, c: ChalkInstance): string[] {
+  const row = [label, formatInt(worker.requests), formatPercent(worker.share), c.green(bar(worker.share, maxShare, BAR_WIDTH)), formatMs(worker.latencyMs.p50), formatMs(worker.latencyMs.p99)];
+  if (result.serverCounts) row.splice(2, 0, serverCountCell(result, route, worker));
+  return row;
 }
 
 /**
@@ -54,23 +64,25 @@ function workerRow(worker: RouteReport['workers'][number], label: string, maxSha
 function renderWorkerTable(result: ProbeResult, route: RouteReport, c: ChalkInstance): string {
   const origins = new Set(route.workers.filter((w) => w.pid !== null).map((w) => `${w.host}|${w.primaryPid}`));
   const grouped = origins.size > 1;
-  const table = makeTable([grouped ? 'host › PID' : 'PID', 'requests', 'share', '', 'p50', 'p99'], ['left', 'right', 'right', 'left', 'right', 'right'], c);
+  const counted = result.serverCounts !== null;
+  const head = [grouped ? 'host › PID' : 'PID', 'requests', ...(counted ? ['server counted'] : []), 'share', '', 'p50', 'p99'];
+  const table = makeTable(head, ['left', 'right', ...(counted ? (['right'] as const) : []), 'right', 'left', 'right', 'right'], c);
   const maxShare = Math.max(0, ...route.workers.map((w) => w.share));
   if (!grouped) {
-    for (const worker of route.workers) table.push(workerRow(worker, pidLabel(worker, result, c), maxShare, c));
+    for (const worker of route.workers) table.push(workerRow(result, route, worker, pidLabel(worker, result, c), maxShare, c));
   } else {
     const maxHostShare = Math.max(0, ...route.hosts.map((h) => h.share));
     for (const host of route.hosts) {
       const primaries = host.primaryPids.length ? c.dim(` primary ${host.primaryPids.join(', ')}`) : '';
-      table.push([c.bold(host.host ?? 'unknown host') + primaries, formatInt(host.requests), formatPercent(host.share), c.cyan(bar(host.share, maxHostShare, BAR_WIDTH)), '', '']);
+      table.push([c.bold(host.host ?? 'unknown host') + primaries, formatInt(host.requests), ...(counted ? [''] : []), formatPercent(host.share), c.cyan(bar(host.share, maxHostShare, BAR_WIDTH)), '', '']);
       const severalPrimaries = host.primaryPids.length > 1;
       for (const worker of route.workers.filter((w) => w.host === host.host)) {
         const label = `  ${pidLabel(worker, result, c)}${severalPrimaries ? c.dim(` /${worker.primaryPid ?? '?'}`) : ''}`;
-        table.push(workerRow(worker, label, maxShare, c));
+        table.push(workerRow(result, route, worker, label, maxShare, c));
       }
     }
   }
-  if (route.workers.length === 0) table.push([{ colSpan: 6, content: c.red('no responses') }]);
+  if (route.workers.length === 0) table.push([{ colSpan: head.length, content: c.red('no responses') }]);
   return table.toString();
 }
 
@@ -99,6 +111,18 @@ function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance):
     if (verdict) lines.push(verdict.ok ? c.green(`✓ ${verdict.text}`) : c.red(`✗ ${verdict.text}`));
   }
   return lines.join('\n');
+}
+
+/** The server's counts against the probe's, when they disagree by more than the failures the probe knows of. */
+export function renderCountMismatches(result: ProbeResult, c: ChalkInstance): string[] {
+  const counts = result.serverCounts;
+  if (!counts) return [];
+  const deaths = result.chaos?.deaths.length ?? 0;
+  return counts.mismatches.map((m) => {
+    const more = m.server > m.probe ? `${formatInt(m.server - m.probe)} more than the probe saw` : `${formatInt(m.probe - m.server)} fewer than the probe saw`;
+    const why = m.server < m.probe && deaths > 0 ? ': a killed worker cannot send the counts of its last 250 ms' : m.server > m.probe ? ': other clients may be sending to this server too' : '';
+    return c.yellow(`warning: on ${m.route} the server counted ${formatInt(m.server)} requests, ${more} (it knows of ${formatInt(m.explained)} failed or retried)${why}`);
+  });
 }
 
 function renderChaos(result: ProbeResult, c: ChalkInstance): string[] {
@@ -171,7 +195,7 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   const parts = [c.bold(`cluster-demo probe → ${result.target}`) + c.dim(` (${where})`), ''];
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
-  parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderMigrateNote(result, c), ...renderGenerator(result, c));
+  parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderCountMismatches(result, c), ...renderMigrateNote(result, c), ...renderGenerator(result, c));
   if (!result.keepAlive && result.allWorkersServed) {
     parts.push(c.dim(`Each request used a new TCP connection, and ${whoSpreads(result.policy)}, so they spread over the workers.`));
     parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));

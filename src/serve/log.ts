@@ -2,7 +2,7 @@
  * `serve --log json`: the log for programs. One JSON object per line, each a ClusterEvent (its `type` says which:
  * `ready` carries the URL and the workers' PIDs, `worker-started` a fork, `worker-died` / `worker-exited` an exit
  * with its code or signal, `worker-respawning`, `reload-started` / `reload-replaced` / `reload-finished`,
- * `shutdown-started`, `stopped`), plus serve's own: `signal`, `reload-failed` and `start-failed`. `at` is
+ * `shutdown-started`, `stopped`), plus serve's own: `signal`, `reload-failed`, `start-failed` and `summary`. `at` is
  * milliseconds since the epoch. docs/json.md lists the fields; readers must ignore types they do not know.
  */
 import type { ClusterEvent } from '../server/primary.js';
@@ -11,7 +11,9 @@ export type ServeLogEvent =
   | ClusterEvent
   | { at: number; type: 'signal'; signal: NodeJS.Signals; repeated: boolean }
   | { at: number; type: 'reload-failed'; message: string }
-  | { at: number; type: 'start-failed'; message: string };
+  | { at: number; type: 'start-failed'; message: string }
+  /** At most once a minute, when something was served: the totals and each live worker's count. */
+  | { at: number; type: 'summary'; requests: number; workers: Array<{ pid: number; requests: number }> };
 
 export function serveLogLine(event: ServeLogEvent): string {
   return JSON.stringify(event);

@@ -1,12 +1,14 @@
 /**
- * `cluster-demo serve`: the cluster in the foreground, logging to stdout, for people (the seed's lines) or, with
- * `--log json`, for programs (one JSON object per line: fleet, compare, bench and the tests read this, never the
- * human text). SIGINT/SIGTERM stop it gracefully (a second one forces), SIGHUP reloads it one worker at a time.
- * Resolves with the process exit code.
+ * `cluster-demo serve`: the cluster in the foreground. Its log goes to stdout, for people (the seed's lines,
+ * and on a TTY the workers' live table) or, with `--log json`, for programs (one JSON object per line: fleet,
+ * compare, bench and the tests read this, never the human text). SIGINT/SIGTERM stop it gracefully (a second
+ * one forces), SIGHUP reloads it one worker at a time. Resolves with the process exit code.
  */
 import { ExpectedError } from '../core/errors.js';
 import { formatClusterEvent } from '../report/cluster-log.js';
-import { ClusterStartError, startCluster, type ClusterEvent, type SchedulingPolicy } from '../server/primary.js';
+import { makeChalk } from '../report/style.js';
+import { ClusterStartError, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import { startServeView, type ServeView } from './live.js';
 import { serveLogLine, type ServeLogEvent } from './log.js';
 
 export type LogFormat = 'human' | 'json';
@@ -21,24 +23,32 @@ export interface ServeOptions {
   headersTimeoutSeconds?: number;
   name?: string;
   log: LogFormat;
+  /** undefined: counted, routes on a loopback host only; true: routes on any host; false: no stats. */
+  stats?: boolean;
+  /** On a TTY, the workers' table redrawn in place (human log only). */
+  live: boolean;
+  color?: boolean;
+}
+
+export interface ServeOutput {
+  write(text: string): void;
+  isTTY?: boolean;
 }
 
 /** Where each event goes, in the chosen format: the seed's sentences, or one JSON line. */
-function makeLogger(options: ServeOptions, write: (line: string) => void): (event: ServeLogEvent) => void {
-  if (options.log === 'json') return (event) => write(serveLogLine(event));
+function makeLogger(options: ServeOptions, line: (text: string) => void): (event: ServeLogEvent) => void {
+  if (options.log === 'json') return (event) => line(serveLogLine(event));
   return (event) => {
-    if (event.type === 'signal') write(event.repeated ? `Received ${event.signal} again: forcing` : `Received ${event.signal}`);
-    else if (event.type === 'reload-failed') write(`Rolling restart failed: ${event.message}`);
-    else if (event.type === 'start-failed') return; // the CLI prints it as its one error line
-    else formatClusterEvent(event, options.graceSeconds).forEach(write);
+    if (event.type === 'signal') line(event.repeated ? `Received ${event.signal} again: forcing` : `Received ${event.signal}`);
+    else if (event.type === 'reload-failed') line(`Rolling restart failed: ${event.message}`);
+    else if (event.type === 'start-failed' || event.type === 'summary') return; // the CLI's error line; the view's own
+    else formatClusterEvent(event, options.graceSeconds).forEach(line);
   };
 }
 
-export async function runServe(options: ServeOptions, write: (line: string) => void = (line) => console.log(line)): Promise<number> {
-  const log = makeLogger(options, write);
-  let cluster;
+async function start(options: ServeOptions, log: (event: ServeLogEvent) => void): Promise<RunningCluster> {
   try {
-    cluster = await startCluster({
+    return await startCluster({
       port: options.port,
       host: options.host,
       workers: options.workers,
@@ -47,6 +57,7 @@ export async function runServe(options: ServeOptions, write: (line: string) => v
       name: options.name,
       graceMs: options.graceSeconds * 1000,
       headersTimeoutMs: options.headersTimeoutSeconds !== undefined ? options.headersTimeoutSeconds * 1000 : undefined,
+      stats: options.stats,
       onEvent: (event: ClusterEvent) => log(event),
     });
   } catch (err) {
@@ -54,19 +65,37 @@ export async function runServe(options: ServeOptions, write: (line: string) => v
     log({ at: Date.now(), type: 'start-failed', message: err.message });
     throw new ExpectedError(err.message, { cause: err });
   }
-  const running = cluster;
+}
 
+export async function runServe(options: ServeOptions, out: ServeOutput = process.stdout): Promise<number> {
+  let view: ServeView | undefined;
+  const log = makeLogger(options, (text) => (view ? view.line(text) : out.write(`${text}\n`)));
+  const cluster = await start(options, log);
+  view = startServeView(cluster, {
+    live: options.live && options.log === 'human' && out.isTTY === true,
+    json: options.log === 'json',
+    dashboardUrl: cluster.statsRoutes ? `${cluster.url}/dashboard` : null,
+    c: makeChalk(options.color),
+    write: (text) => out.write(text),
+  });
+  const code = await untilStopped(cluster, log);
+  view.stop();
+  return code;
+}
+
+/** SIGINT/SIGTERM: graceful stop (a second: forced); SIGHUP: rolling restart. Resolves with the exit code. */
+function untilStopped(cluster: RunningCluster, log: (event: ServeLogEvent) => void): Promise<number> {
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onStop = (signal: NodeJS.Signals) => {
       signals++;
       log({ at: Date.now(), type: 'signal', signal, repeated: signals > 1 });
-      if (signals === 1) void running.stop().then((result) => finish(result.exitCode));
-      else void running.forceStop().then(() => finish(1));
+      if (signals === 1) void cluster.stop().then((result) => finish(result.exitCode));
+      else void cluster.forceStop().then(() => finish(1));
     };
     const onReload = (signal: NodeJS.Signals) => {
       log({ at: Date.now(), type: 'signal', signal, repeated: false });
-      running.reload().catch((err: Error) => log({ at: Date.now(), type: 'reload-failed', message: err.message }));
+      cluster.reload().catch((err: Error) => log({ at: Date.now(), type: 'reload-failed', message: err.message }));
     };
     function finish(code: number): void {
       process.off('SIGINT', onStop);

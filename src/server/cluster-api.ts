@@ -1,6 +1,7 @@
 /** The cluster's public shape: options, events, the running cluster, and its start errors. */
 import type { BackoffOptions } from './backoff.js';
 import type { SchedulingPolicy } from './policy.js';
+import type { ClusterStatsDoc } from './stats/document.js';
 
 export interface ClusterOptions {
   /** 0 picks a free port. Default 3000. */
@@ -22,6 +23,12 @@ export interface ClusterOptions {
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Per-worker counts gathered by the primary, and the routes that show them (/_cluster/stats, /_cluster/events,
+   * /metrics, /dashboard). undefined: counted, and the routes answer on a loopback host only; true: the routes
+   * answer on any host; false: neither.
+   */
+  stats?: boolean;
   /** Extra node flags for the workers (e.g. --cpu-prof). Default none. */
   workerExecArgv?: string[];
   /** Every state change, as data; `serve` renders these as log lines, `probe` keeps them for its report. */
@@ -41,7 +48,8 @@ export type ClusterEvent = { at: number } & (
   | { type: 'primary-started'; pid: number; cpus: number; workers: number; policy: SchedulingPolicy; tcpMigrateReq: 0 | 1 | null }
   | { type: 'worker-started'; pid: number; id: number; slot: number; replacing?: number }
   | { type: 'worker-listening'; pid: number; id: number; slot: number }
-  | { type: 'ready'; url: string; listenUrl: string; pids: number[] }
+  /** dashboardUrl: the live page, where the stats routes answer (else null). */
+  | { type: 'ready'; url: string; listenUrl: string; pids: number[]; dashboardUrl?: string | null }
   | { type: 'worker-died'; pid: number; id: number; slot: number; code: number | null; signal: string | null; uptimeMs: number }
   | { type: 'worker-start-failed'; pid: number; slot: number; message: string }
   | { type: 'worker-respawning'; slot: number; delayMs: number; afterPid: number }
@@ -88,6 +96,12 @@ export interface RunningCluster {
   reload(): Promise<ReloadResult>;
   /** SIGKILL one listening worker (random unless pid is given) as a crash would; it is respawned. */
   killWorker(pid?: number): number | undefined;
+  /** The cluster's counts, every worker flushed first; null with stats off. */
+  stats(): Promise<ClusterStatsDoc | null>;
+  /** The same from the latest reports (up to a tick old), at once; null with stats off. */
+  statsSnapshot(): ClusterStatsDoc | null;
+  /** Whether /_cluster/stats, /_cluster/events, /metrics and /dashboard answer. */
+  statsRoutes: boolean;
 }
 
 /** A failure to start that the user can fix (port in use, bad host): one line, no stack. */

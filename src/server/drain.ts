@@ -47,6 +47,13 @@ export function trackConnections(server: http.Server): void {
   });
 }
 
+/** Responses started and not yet finished, over the connections tracked for `server` (minus `skip`'s). */
+export function unfinishedResponses(server: http.Server, skip: (res: http.ServerResponse) => boolean): number {
+  let count = 0;
+  for (const state of tracked.get(server)?.values() ?? []) if (state.response && !state.response.writableFinished && !skip(state.response)) count++;
+  return count;
+}
+
 /**
  * Stop accepting; close idle keep-alive connections now and busy ones once their response is out; a
  * connection that has not sent a request yet gets SILENT_CONNECTION_GRACE_MS to do so. `onClosed` runs when

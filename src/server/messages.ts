@@ -2,6 +2,8 @@
  * The whole conversation between the primary and its workers: a small discriminated union each way, so both
  * sides are type-checked against one definition.
  */
+import type { ClusterEvent } from './cluster-api.js';
+import type { ClusterStatsDoc, WorkerReport } from './stats/document.js';
 
 /** How the primary tells a worker what to serve; passed in the worker's environment at fork time. */
 export interface WorkerConfig {
@@ -13,6 +15,8 @@ export interface WorkerConfig {
   name?: string;
   /** --sched reuseport: listen on a socket of its own with SO_REUSEPORT. */
   reusePort?: boolean;
+  /** count: keep per-worker counters and report them; endpoints: answer /_cluster/*, /metrics, /dashboard. */
+  stats: { count: boolean; endpoints: boolean };
   /** Overrides of node:http's timeouts, in ms; undefined keeps Node's defaults. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
@@ -33,18 +37,39 @@ export type WorkerToPrimary =
   | { type: 'listening'; pid: number; host: string; port: number }
   | { type: 'listen-failed'; pid: number; code: string; message: string }
   | { type: 'drained'; pid: number }
-  | { type: 'exiting'; pid: number };
+  | { type: 'exiting'; pid: number }
+  /**
+   * Stats, batched: its counters about every 250 ms (never a message per request), and at once when the
+   * primary asks for a flush (`flush` repeats its id).
+   */
+  | { type: 'stats'; report: WorkerReport; flush?: number }
+  /** A client asked this worker for the cluster's stats: the primary answers with `stats-reply`. */
+  | { type: 'stats-request'; id: number }
+  /** This worker has (or no longer has) clients on /_cluster/events: push snapshots and lifecycle events. */
+  | { type: 'stats-subscribe' }
+  | { type: 'stats-unsubscribe' };
 
-export type PrimaryToWorker = { type: 'shutdown' } | { type: 'drained-ack' };
+export type PrimaryToWorker =
+  | { type: 'shutdown' }
+  | { type: 'drained-ack' }
+  | { type: 'stats-flush'; id: number }
+  | { type: 'stats-reply'; id: number; doc: ClusterStatsDoc }
+  | { type: 'stats-push'; event: 'snapshot'; doc: ClusterStatsDoc }
+  | { type: 'stats-push'; event: 'lifecycle'; lifecycle: ClusterEvent };
+
+const WORKER_TYPES = new Set<string>(['listening', 'listen-failed', 'drained', 'exiting', 'stats', 'stats-request', 'stats-subscribe', 'stats-unsubscribe']);
+const PRIMARY_TYPES = new Set<string>(['shutdown', 'drained-ack', 'stats-flush', 'stats-reply', 'stats-push']);
+
+function typeOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+}
 
 export function isWorkerMessage(value: unknown): value is WorkerToPrimary {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return type === 'listening' || type === 'listen-failed' || type === 'drained' || type === 'exiting';
+  const type = typeOf(value);
+  return typeof type === 'string' && WORKER_TYPES.has(type);
 }
 
 export function isPrimaryMessage(value: unknown): value is PrimaryToWorker {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  return type === 'shutdown' || type === 'drained-ack';
+  const type = typeOf(value);
+  return typeof type === 'string' && PRIMARY_TYPES.has(type);
 }

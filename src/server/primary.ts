@@ -8,6 +8,7 @@
  * grace period), backoff.ts (respawn delays), reload.ts (the rolling restart), cluster-api.ts (the types).
  */
 import cluster from 'node:cluster';
+import os from 'node:os';
 import { respawnDecision } from './backoff.js';
 import { ClusterStartError, type ClusterEvent, type ClusterOptions, type EventBody, type ReloadResult, type RunningCluster, type StopResult, type WorkerInfo } from './cluster-api.js';
 import { forkWorker, killWorkerProcess, type ForkSetup } from './fork.js';
@@ -16,6 +17,7 @@ import { retireWorker } from './retire.js';
 import { clusterSettings, freezeSchedulingPolicy, resolvePort, workerConfig, workerEntryPath, type ClusterSettings } from './settings.js';
 import { classifyExit, isListening, markListening, type ClusterPhase, type ExitStatus, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 import { readTcpMigrateReq } from './policy.js';
+import { PrimaryStats } from './stats/primary-stats.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
 
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -40,6 +42,8 @@ class ClusterPrimary {
   private settleStart!: { resolve: () => void; reject: (err: Error) => void };
   private readonly forkSetup: ForkSetup;
   private reloadChain: Promise<unknown> = Promise.resolve();
+  /** The per-worker counts and lifecycle (stats on), gathered here from the workers' batched reports. */
+  readonly stats?: PrimaryStats;
   private stopping?: Promise<StopResult>;
 
   constructor(
@@ -50,6 +54,10 @@ class ClusterPrimary {
   ) {
     this.slots = Array.from({ length: settings.workers }, (_, index) => ({ index, quickDeaths: 0 }));
     this.started = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
+    if (settings.stats.count) {
+      const info = { primaryPid: process.pid, policy: settings.policy, hostname: settings.name ?? os.hostname(), startedAt: Date.now() };
+      this.stats = new PrimaryStats(info, () => [...this.live]);
+    }
     this.forkSetup = {
       config: workerConfig(settings, port),
       policy: settings.policy,
@@ -58,12 +66,15 @@ class ClusterPrimary {
         listening: (state) => this.onListening(state),
         listenFailed: (state, line) => (this.phase === 'ready' ? this.emit({ type: 'worker-start-failed', pid: state.pid, slot: state.slot, message: line }) : this.failStart(line)),
         exited: (state, before, status) => this.onExit(state, before, status),
+        message: (state, message) => void this.stats?.handle(state, message),
       },
     };
   }
 
-  emit(event: EventBody): void {
-    this.settings.onEvent?.({ at: Date.now(), ...event } as ClusterEvent);
+  emit(body: EventBody): void {
+    const event = { at: Date.now(), ...body } as ClusterEvent;
+    this.stats?.onEvent(event);
+    this.settings.onEvent?.(event);
   }
 
   async start(): Promise<void> {
@@ -82,6 +93,7 @@ class ClusterPrimary {
   fork(slot: Slot, purpose: WorkerPurpose, replacing?: WorkerState): WorkerState {
     const state = forkWorker(slot.index, purpose, this.forkSetup, replacing?.pid);
     this.live.add(state);
+    this.stats?.forked(state);
     slot.current = state;
     return state;
   }
@@ -90,7 +102,8 @@ class ClusterPrimary {
     markListening(state);
     if (this.phase === 'starting' && this.slots.every((slot) => slot.current && isListening(slot.current))) {
       this.phase = 'ready';
-      this.emit({ type: 'ready', url: this.url, listenUrl: this.listenUrl, pids: this.slots.map((slot) => slot.current!.pid) });
+      const dashboardUrl = this.settings.stats.endpoints ? `${this.url}/dashboard` : null;
+      this.emit({ type: 'ready', url: this.url, listenUrl: this.listenUrl, pids: this.slots.map((slot) => slot.current!.pid), dashboardUrl });
       this.settleStart.resolve();
     }
   }
@@ -107,6 +120,7 @@ class ClusterPrimary {
 
   private onExit(state: WorkerState, before: WorkerPhase, { code, signal }: ExitStatus): void {
     this.live.delete(state);
+    this.stats?.exited(state, { code, signal });
     const slot = this.slots[state.slot]!;
     const verdict = classifyExit(before, state.purpose, this.phase, slot.current === state);
     if (verdict.kind === 'expected') {
@@ -146,6 +160,7 @@ class ClusterPrimary {
       const killedPids = targets.filter((_, i) => killed[i]).map((s) => s.pid);
       const exitCode: 0 | 1 = killedPids.length > 0 ? 1 : 0;
       this.emit({ type: 'stopped', exitCode });
+      this.stats?.close();
       return { exitCode, killedPids };
     })();
     return this.stopping;
@@ -156,6 +171,7 @@ class ClusterPrimary {
     for (const state of targets) killWorkerProcess(state, 'forced', (e) => this.emit(e));
     await Promise.all(targets.map((state) => state.exited));
     this.emit({ type: 'stopped', exitCode: 1 });
+    this.stats?.close();
     return { exitCode: 1, killedPids: targets.map((s) => s.pid) };
   }
 
@@ -213,5 +229,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     forceStop: () => primary.forceStop(),
     reload: () => primary.reload(),
     killWorker: (pid) => primary.killWorker(pid),
+    stats: () => primary.stats?.fresh() ?? Promise.resolve(null),
+    statsSnapshot: () => primary.stats?.snapshot() ?? null,
+    statsRoutes: settings.stats.endpoints,
   };
 }

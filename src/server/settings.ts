@@ -14,7 +14,7 @@ import type { WorkerConfig } from './messages.js';
 import { reusePortUnsupported, type SchedulingPolicy } from './policy.js';
 import { assertPortFree, findFreePort } from './ports.js';
 
-export interface ClusterSettings extends Omit<ClusterOptions, 'backoff'> {
+export interface ClusterSettings extends Omit<ClusterOptions, 'backoff' | 'stats'> {
   host: string;
   port: number;
   workers: number;
@@ -25,6 +25,8 @@ export interface ClusterSettings extends Omit<ClusterOptions, 'backoff'> {
   readyTimeoutMs: number;
   backoff: BackoffOptions;
   workerExecArgv: string[];
+  /** count: workers keep and report counters; endpoints: the stats routes answer (else 404). */
+  stats: { count: boolean; endpoints: boolean };
 }
 
 export function clusterSettings(options: ClusterOptions): ClusterSettings {
@@ -45,7 +47,22 @@ export function clusterSettings(options: ClusterOptions): ClusterSettings {
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     workerExecArgv: options.workerExecArgv ?? [],
+    stats: statsSettings(options.stats, options.host ?? '127.0.0.1'),
   };
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Stats: counted unless turned off (false); the endpoints answer on a loopback bind by default, elsewhere only
+ * when asked for (true), since they describe the cluster to whoever can reach the port.
+ */
+export function statsSettings(stats: boolean | undefined, host: string): { count: boolean; endpoints: boolean } {
+  if (stats === false) return { count: false, endpoints: false };
+  return { count: true, endpoints: stats === true || isLoopbackHost(host) };
 }
 
 /** Node's own policy behind ours: reuseport workers bind their own sockets, so the primary's is "none". */
@@ -86,6 +103,7 @@ export function workerConfig(settings: ClusterSettings, port: number): WorkerCon
     primaryPid: process.pid,
     name: settings.name,
     reusePort: settings.policy === 'reuseport',
+    stats: settings.stats,
     headersTimeoutMs: settings.headersTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     keepAliveTimeoutMs: settings.keepAliveTimeoutMs,

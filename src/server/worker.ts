@@ -1,11 +1,15 @@
 /**
  * Entry point of a cluster worker (the primary forks this file). It serves the demo routes on the address the
- * primary passed in its environment and reports to the primary through the typed messages in messages.ts.
+ * primary passed in its environment and reports to the primary through the typed messages in messages.ts:
+ * its lifecycle, and (stats on) its counters, batched per tick.
  */
 import cluster from 'node:cluster';
-import { drainServer } from './drain.js';
-import { createDemoServer, currentIdentity } from './handler.js';
+import type http from 'node:http';
+import { drainServer, unfinishedResponses } from './drain.js';
+import { createDemoServer, currentIdentity, type DemoResponse } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
+import { createStatsRoutes, type StatsRoutes } from './stats/endpoints.js';
+import { WorkerStats } from './stats/worker-stats.js';
 
 function send(message: WorkerToPrimary, then?: () => void): void {
   if (process.send && process.connected) process.send(message, undefined, {}, () => then?.());
@@ -20,18 +24,28 @@ if (!cluster.isWorker || !cluster.worker || rawConfig === undefined) {
 
 const config = JSON.parse(rawConfig) as WorkerConfig;
 let shuttingDown = false;
+let server: http.Server | undefined;
+let routes: StatsRoutes | undefined;
+const stats = config.stats.count
+  ? new WorkerStats(send, { inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res as DemoResponse) ?? false) : 0) })
+  : undefined;
+routes = stats && config.stats.endpoints ? createStatsRoutes(stats, send) : undefined;
 
-const server = createDemoServer({
+server = createDemoServer({
   identity: currentIdentity(cluster.worker.id, config.primaryPid, config.name),
   maxN: config.maxN,
   isShuttingDown: () => shuttingDown,
   headersTimeoutMs: config.headersTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
   keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  counter: stats,
+  statsRoutes: routes,
 });
+stats?.watch(server);
+const demo = server;
 
 let listening = false;
-server.on('error', (err: NodeJS.ErrnoException) => {
+demo.on('error', (err: NodeJS.ErrnoException) => {
   if (!listening) {
     // The primary turns this into one clear line; exiting after the message is delivered avoids a race.
     send({ type: 'listen-failed', pid: process.pid, code: err.code ?? 'UNKNOWN', message: err.message }, () => process.exit(1));
@@ -42,10 +56,11 @@ server.on('error', (err: NodeJS.ErrnoException) => {
 
 // reusePort (Node ≥ 22.12): a cluster worker binds this socket itself, with SO_REUSEPORT, instead of asking
 // the primary; @types/node 20 does not know the option yet.
-server.listen({ port: config.port, host: config.host, reusePort: config.reusePort === true } as Parameters<typeof server.listen>[0], () => {
+demo.listen({ port: config.port, host: config.host, reusePort: config.reusePort === true } as Parameters<typeof demo.listen>[0], () => {
   listening = true;
-  const address = server.address();
+  const address = demo.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  stats?.start();
   send({ type: 'listening', pid: process.pid, host: config.host, port });
 });
 
@@ -53,22 +68,28 @@ let exiting = false;
 function exitNow(): void {
   if (exiting) return;
   exiting = true;
+  // The last counts first, so the cluster's totals keep every request this worker answered.
+  stats?.stop();
+  stats?.sendReport();
   // Written in order: once `exiting` is out, so is every connection this worker handed back to the primary.
   send({ type: 'exiting', pid: process.pid }, () => process.exit(0));
 }
 
 process.on('message', (message: unknown) => {
   if (!isPrimaryMessage(message)) return;
+  if (stats?.handle(message)) return;
   if (message.type === 'drained-ack') {
     exitNow();
     return;
   }
-  if (shuttingDown) return;
+  if (message.type !== 'shutdown' || shuttingDown) return;
   shuttingDown = true;
+  // Event streams never end by themselves: end them, and the browsers reconnect to a worker that stays.
+  routes?.closeStreams();
   // Stop accepting; the callback runs once every connection has ended, i.e. in-flight requests finished.
   // Exiting right then could drop a connection the primary is handing over at that moment (see messages.ts):
   // wait for the primary's drained-ack (or, if it never comes, exit after 2 s).
-  drainServer(server, () => {
+  drainServer(demo, () => {
     if (!process.send || !process.connected) {
       process.exit(0);
       return;

@@ -1,0 +1,88 @@
+/**
+ * The cluster's own view of itself, gathered by the primary: what `/_cluster/stats` answers, what
+ * `/_cluster/events` pushes and `/metrics` renders, whichever worker receives the request.
+ */
+import type { ClusterEvent } from '../cluster-api.js';
+import type { SchedulingPolicy } from '../policy.js';
+
+/** The routes a worker counts separately; `requests` sums the first three (the demo routes). */
+export const COUNTED_ROUTES = ['/', '/pid', '/api/:n', 'other'] as const;
+export type CountedRoute = (typeof COUNTED_ROUTES)[number];
+export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/** Responses by route and status class: `byRoute['/pid']['2xx']`. */
+export type RouteCounts = Record<CountedRoute, Record<StatusClass, number>>;
+
+/** What a worker sends the primary, about every 250 ms (and when asked to flush): cumulative, never deltas. */
+export interface WorkerReport {
+  byRoute: RouteCounts;
+  /** Connections accepted (HTTP/2: sessions). */
+  connections: number;
+  /** Responses started and not yet finished (the live streams of /_cluster/events excluded). */
+  inFlight: number;
+  /** Event-loop utilisation since the previous report, 0..1. */
+  elu: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Date.now() when it was taken. */
+  at: number;
+}
+
+export type WorkerStatsState = 'starting' | 'listening' | 'draining' | 'killed' | 'exited';
+
+export interface WorkerStats {
+  id: number;
+  pid: number;
+  slot: number;
+  state: WorkerStatsState;
+  /** Requests answered on the demo routes (/, /pid, /api/:n); the stats routes are not counted. */
+  requests: number;
+  byRoute: RouteCounts;
+  connections: number;
+  inFlight: number;
+  elu: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** Workers forked into this worker's slot before it: 0 for the first, 1 for its first replacement… */
+  restarts: number;
+  startedAt: number;
+  /** How old its latest report is, ms (a worker busy with a long request cannot report); null: none yet. */
+  reportAgeMs: number | null;
+  /** For an exited worker: how it ended. */
+  exit: { code: number | null; signal: string | null; at: number } | null;
+}
+
+export interface ClusterStatsDoc {
+  primaryPid: number;
+  policy: SchedulingPolicy;
+  /** The instance's name (x-hostname): `serve --name`, else the machine's hostname. */
+  hostname: string;
+  uptimeMs: number;
+  /** Live workers, then the most recently exited ones. */
+  workers: WorkerStats[];
+  /** Over every worker this primary ever had: monotone. */
+  totals: { requests: number; connections: number };
+  /** The latest lifecycle events, oldest first. */
+  events: ClusterEvent[];
+}
+
+export function emptyRouteCounts(): RouteCounts {
+  const counts = {} as RouteCounts;
+  for (const route of COUNTED_ROUTES) counts[route] = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
+  return counts;
+}
+
+/** Requests on the demo routes (every status class). */
+export function demoRequests(byRoute: RouteCounts): number {
+  let sum = 0;
+  for (const route of ['/', '/pid', '/api/:n'] as const) for (const cls of STATUS_CLASSES) sum += byRoute[route][cls];
+  return sum;
+}
+
+/** The stats routes: answered from the primary's aggregate, never counted. */
+export const STATS_PATHS = ['/_cluster/stats', '/_cluster/events', '/metrics', '/dashboard'] as const;

@@ -1,0 +1,111 @@
+/**
+ * The stats routes a worker answers, always with the primary's aggregate (never its own counters alone):
+ *
+ *   GET /_cluster/stats   the document as JSON
+ *   GET /metrics          Prometheus text exposition
+ *   GET /_cluster/events  server-sent events: `snapshot` (the document, every second) and `lifecycle` (each event)
+ *   GET /dashboard        the live page (dashboard.html), told which worker served it and over which connection
+ *
+ * They expose the cluster's counters and lifecycle only: no environment, arguments or paths.
+ */
+import { readFileSync } from 'node:fs';
+import type { DemoRequest, DemoResponse } from '../handler.js';
+import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
+import type { ClusterStatsDoc } from './document.js';
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus.js';
+import type { WorkerStats } from './worker-stats.js';
+
+export interface StatsRoutes {
+  handles(path: string): boolean;
+  serve(req: DemoRequest, res: DemoResponse, path: string, identityHeaders: Record<string, string>): void;
+  /** Ends every event stream (a draining worker): the browsers' EventSource reconnects to another worker. */
+  closeStreams(): void;
+  /** Responses of these routes (event streams stay open for good): not "in flight" for the counters. */
+  isStatsResponse(res: DemoResponse): boolean;
+}
+
+/** Set by the dashboard page: its experiments' responses carry their connection in Server-Timing (handler.ts). */
+export const DASHBOARD_COOKIE = 'cluster-demo-dashboard=1';
+
+let dashboardTemplate: string | undefined;
+
+/** The page, read once; it sits beside this module (src/ under vitest, dist/ once built: the build copies it). */
+function dashboardHtml(): string {
+  dashboardTemplate ??= readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8');
+  return dashboardTemplate;
+}
+
+/** JSON for an inline <script type="application/json">: "<" escaped, so no value can close the element. */
+export function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function sseMessage(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export function createStatsRoutes(stats: WorkerStats, send: (message: WorkerToPrimary) => void): StatsRoutes {
+  const streams = new Set<DemoResponse>();
+  const answering = new WeakSet<DemoResponse>();
+  stats.onPush = (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => {
+    const text = message.event === 'snapshot' ? sseMessage('snapshot', message.doc) : sseMessage('lifecycle', message.lifecycle);
+    for (const res of streams) res.write(text);
+  };
+
+  function reply(res: DemoResponse, status: number, type: string, body: string, headers: Record<string, string>): void {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+    res.end(body);
+  }
+
+  async function withDoc(res: DemoResponse, headers: Record<string, string>, render: (doc: ClusterStatsDoc) => void): Promise<void> {
+    try {
+      render(await stats.request());
+    } catch (err) {
+      reply(res, 503, 'text/plain; charset=utf-8', `cluster stats unavailable: ${(err as Error).message}`, headers);
+    }
+  }
+
+  function openStream(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', ...headers });
+    // EventSource reconnects after `retry` ms when the stream ends (a worker draining, a server restart).
+    res.write('retry: 1000\n\n');
+    if (streams.size === 0) send({ type: 'stats-subscribe' });
+    streams.add(res);
+    req.on('close', () => {
+      if (streams.delete(res) && streams.size === 0) send({ type: 'stats-unsubscribe' });
+    });
+    void stats.request().then((doc) => res.write(sseMessage('snapshot', doc)), () => undefined);
+  }
+
+  function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
+    const servedBy = {
+      pid: Number(headers['x-worker-pid']),
+      workerId: Number(headers['x-worker-id']),
+      primaryPid: Number(headers['x-primary-pid']),
+      hostname: headers['x-hostname'],
+      remoteAddress: req.socket?.remoteAddress ?? null,
+      remotePort: req.socket?.remotePort ?? null,
+      httpVersion: req.httpVersion,
+    };
+    const page = dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy }));
+    reply(res, 200, 'text/html; charset=utf-8', page, headers);
+  }
+
+  return {
+    handles: (path) => path === '/metrics' || path === '/dashboard' || path.startsWith('/_cluster/'),
+    serve(req, res, path, headers) {
+      answering.add(res);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed: use GET`, { ...headers, allow: 'GET, HEAD' });
+      if (path === '/_cluster/stats') return void withDoc(res, headers, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
+      if (path === '/metrics') return void withDoc(res, headers, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
+      if (path === '/_cluster/events') return openStream(req, res, headers);
+      if (path === '/dashboard') return dashboard(req, res, headers);
+      reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (stats routes: /_cluster/stats, /_cluster/events, /metrics, /dashboard)`, headers);
+    },
+    closeStreams() {
+      for (const res of streams) res.end();
+      streams.clear();
+    },
+    isStatsResponse: (res) => answering.has(res),
+  };
+}

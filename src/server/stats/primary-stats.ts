@@ -1,0 +1,170 @@
+/**
+ * The primary's side of the stats: every worker's latest report, the workers that exited (their counts stay in
+ * the totals, so cluster-wide counters never go backwards), the lifecycle events, restarts per slot, and the
+ * two ways out: a fresh document for a stats request (every worker flushed first, so a scrape right after a
+ * request counts it), and pushes to the workers whose clients follow /_cluster/events.
+ */
+import type { ClusterEvent } from '../cluster-api.js';
+import { sendTo } from '../fork.js';
+import type { WorkerToPrimary } from '../messages.js';
+import type { SchedulingPolicy } from '../policy.js';
+import type { WorkerState } from '../worker-state.js';
+import { demoRequests, emptyRouteCounts, type ClusterStatsDoc, type WorkerReport, type WorkerStats } from './document.js';
+
+/** How long a stats request waits for the workers' flushes: a worker busy in a long request cannot answer. */
+export const FLUSH_WAIT_MS = 150;
+export const SNAPSHOT_INTERVAL_MS = 1_000;
+const MAX_EVENTS = 50;
+const MAX_EXITED = 16;
+
+export interface PrimaryStatsInfo {
+  primaryPid: number;
+  policy: SchedulingPolicy;
+  hostname: string;
+  startedAt: number;
+}
+
+export class PrimaryStats {
+  private readonly reports = new Map<number, WorkerReport>();
+  private readonly restarts = new Map<number, number>();
+  private readonly forksPerSlot = new Map<number, number>();
+  private readonly exitedWorkers: WorkerStats[] = [];
+  private readonly events: ClusterEvent[] = [];
+  private readonly retired = { requests: 0, connections: 0 };
+  private readonly flushes = new Map<number, { waiting: Set<number>; done: () => void }>();
+  private readonly subscribers = new Set<WorkerState>();
+  private nextFlush = 1;
+  private pushTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly info: PrimaryStatsInfo,
+    private readonly live: () => WorkerState[],
+  ) {}
+
+  forked(state: WorkerState): void {
+    const forks = this.forksPerSlot.get(state.slot) ?? 0;
+    this.forksPerSlot.set(state.slot, forks + 1);
+    this.restarts.set(state.pid, forks);
+  }
+
+  onEvent(event: ClusterEvent): void {
+    this.events.push(event);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+    for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'lifecycle', lifecycle: event });
+  }
+
+  exited(state: WorkerState, status: { code: number | null; signal: string | null }): void {
+    const stats = this.workerStats(state);
+    stats.state = 'exited';
+    stats.inFlight = 0;
+    stats.exit = { ...status, at: Date.now() };
+    this.retired.requests += stats.requests;
+    this.retired.connections += stats.connections;
+    this.exitedWorkers.push(stats);
+    if (this.exitedWorkers.length > MAX_EXITED) this.exitedWorkers.shift();
+    this.reports.delete(state.pid);
+    this.restarts.delete(state.pid);
+    this.unsubscribe(state);
+  }
+
+  /** A stats message of a worker; false for any other message. */
+  handle(state: WorkerState, message: WorkerToPrimary): boolean {
+    switch (message.type) {
+      case 'stats':
+        this.reports.set(state.pid, message.report);
+        if (message.flush !== undefined) this.flushed(message.flush, state.pid);
+        return true;
+      case 'stats-request':
+        void this.fresh().then((doc) => sendTo(state, { type: 'stats-reply', id: message.id, doc }));
+        return true;
+      case 'stats-subscribe':
+        this.subscribers.add(state);
+        this.pushTimer ??= setInterval(() => this.pushSnapshot(), SNAPSHOT_INTERVAL_MS);
+        return true;
+      case 'stats-unsubscribe':
+        this.unsubscribe(state);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  /** The document as the latest reports have it (the terminal's live view; the event stream). */
+  snapshot(): ClusterStatsDoc {
+    const now = Date.now();
+    const live = this.live().map((state) => this.workerStats(state, now));
+    const sum = (key: 'requests' | 'connections') => live.reduce((total, w) => total + w[key], this.retired[key]);
+    return {
+      primaryPid: this.info.primaryPid,
+      policy: this.info.policy,
+      hostname: this.info.hostname,
+      uptimeMs: now - this.info.startedAt,
+      workers: [...live.sort((a, b) => a.slot - b.slot), ...[...this.exitedWorkers].reverse()],
+      totals: { requests: sum('requests'), connections: sum('connections') },
+      events: [...this.events],
+    };
+  }
+
+  /** Every live worker flushes its counters first (bounded by FLUSH_WAIT_MS), then the document. */
+  async fresh(): Promise<ClusterStatsDoc> {
+    const id = this.nextFlush++;
+    const asked = this.live().filter((state) => state.phase.name !== 'exited' && sendTo(state, { type: 'stats-flush', id }));
+    if (asked.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.flushes.set(id, { waiting: new Set(asked.map((s) => s.pid)), done: resolve });
+        timer = setTimeout(resolve, FLUSH_WAIT_MS);
+      });
+      clearTimeout(timer);
+      this.flushes.delete(id);
+    }
+    return this.snapshot();
+  }
+
+  close(): void {
+    clearInterval(this.pushTimer);
+    this.pushTimer = undefined;
+    this.subscribers.clear();
+  }
+
+  private flushed(id: number, pid: number): void {
+    const flush = this.flushes.get(id);
+    if (!flush) return;
+    flush.waiting.delete(pid);
+    if (flush.waiting.size === 0) flush.done();
+  }
+
+  private unsubscribe(state: WorkerState): void {
+    this.subscribers.delete(state);
+    if (this.subscribers.size === 0) this.close();
+  }
+
+  private pushSnapshot(): void {
+    const doc = this.snapshot();
+    for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'snapshot', doc });
+  }
+
+  private workerStats(state: WorkerState, now = Date.now()): WorkerStats {
+    const report = this.reports.get(state.pid);
+    const byRoute = report?.byRoute ?? emptyRouteCounts();
+    return {
+      id: state.worker.id,
+      pid: state.pid,
+      slot: state.slot,
+      state: state.phase.name,
+      requests: demoRequests(byRoute),
+      byRoute,
+      connections: report?.connections ?? 0,
+      inFlight: report?.inFlight ?? 0,
+      elu: report?.elu ?? 0,
+      rssBytes: report?.rssBytes ?? 0,
+      heapUsedBytes: report?.heapUsedBytes ?? 0,
+      cpuUserMs: report?.cpuUserMs ?? 0,
+      cpuSystemMs: report?.cpuSystemMs ?? 0,
+      restarts: this.restarts.get(state.pid) ?? 0,
+      startedAt: state.startedAt,
+      reportAgeMs: report ? now - report.at : null,
+      exit: null,
+    };
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * A worker's side of the stats: cheap counters the request handler bumps (two array lookups and an increment
+ * per request), and the channel to the primary: one batched report about every 250 ms, a flush on request,
+ * and the primary's answers for the stats routes. Never a message per request.
+ */
+import type net from 'node:net';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
+import { emptyRouteCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
+
+export const REPORT_INTERVAL_MS = 250;
+/** An idle worker still reports its gauges (RSS, CPU, ELU) this often. */
+export const IDLE_REPORT_MS = 1_000;
+const REQUEST_TIMEOUT_MS = 2_000;
+
+export function statusClass(status: number): StatusClass {
+  return status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
+}
+
+/** What the request handler counts. */
+export interface RequestCounter {
+  count(route: CountedRoute, status: number): void;
+}
+
+/** Things the worker knows that the counters do not: responses still being written. */
+export interface WorkerGauges {
+  inFlight(): number;
+}
+
+type Send = (message: WorkerToPrimary) => void;
+
+export class WorkerStats implements RequestCounter {
+  readonly byRoute = emptyRouteCounts();
+  connections = 0;
+  private elu: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastSentAt = 0;
+  private lastSentTotal = -1;
+  private timer?: NodeJS.Timeout;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (doc: ClusterStatsDoc) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+  /** Set by the events endpoint: pushes from the primary go to its clients. */
+  onPush?: (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => void;
+
+  constructor(
+    private readonly send: Send,
+    private readonly gauges: WorkerGauges,
+  ) {}
+
+  count(route: CountedRoute, status: number): void {
+    this.byRoute[route][statusClass(status)]++;
+  }
+
+  /** Counts accepted connections (TCP or TLS; an HTTP/2 session is one). */
+  watch(server: net.Server, event: 'connection' | 'secureConnection' = 'connection'): void {
+    server.on(event, () => this.connections++);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), REPORT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  report(): WorkerReport {
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    const now = performance.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(now, this.elu).utilization;
+    this.elu = now;
+    return {
+      byRoute: this.byRoute,
+      connections: this.connections,
+      inFlight: this.gauges.inFlight(),
+      elu: Number.isFinite(elu) ? Math.round(elu * 1000) / 1000 : 0,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+      cpuUserMs: Math.round(cpu.user / 1000),
+      cpuSystemMs: Math.round(cpu.system / 1000),
+      at: Date.now(),
+    };
+  }
+
+  /** Sends a report when something was counted since the last one, else once per IDLE_REPORT_MS. */
+  private tick(): void {
+    const total = this.connections + totalOf(this.byRoute);
+    if (total === this.lastSentTotal && Date.now() - this.lastSentAt < IDLE_REPORT_MS) return;
+    this.sendReport();
+  }
+
+  sendReport(flush?: number): void {
+    this.lastSentTotal = this.connections + totalOf(this.byRoute);
+    this.lastSentAt = Date.now();
+    this.send(flush === undefined ? { type: 'stats', report: this.report() } : { type: 'stats', report: this.report(), flush });
+  }
+
+  /** The cluster's document, from the primary (which flushes every worker first). */
+  request(): Promise<ClusterStatsDoc> {
+    const id = this.nextId++;
+    return new Promise<ClusterStatsDoc>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error('the primary did not answer'));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.send({ type: 'stats-request', id });
+    });
+  }
+
+  /** A message from the primary about stats; false for any other message. */
+  handle(message: PrimaryToWorker): boolean {
+    switch (message.type) {
+      case 'stats-flush':
+        this.sendReport(message.id);
+        return true;
+      case 'stats-reply': {
+        const waiting = this.pending.get(message.id);
+        if (waiting) {
+          clearTimeout(waiting.timer);
+          this.pending.delete(message.id);
+          waiting.resolve(message.doc);
+        }
+        return true;
+      }
+      case 'stats-push':
+        this.onPush?.(message);
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+function totalOf(byRoute: WorkerStats['byRoute']): number {
+  let sum = 0;
+  for (const route of Object.values(byRoute)) for (const n of Object.values(route)) sum += n;
+  return sum;
+}
