@@ -37,7 +37,7 @@ describe.skipIf(!chromium.path)('the live dashboard in Chromium', () => {
 
   /** The rows as the page shows them: pid → [state, requests] from the data attributes. */
   function rows(page: Page): Promise<Array<{ pid: number; state: string; requests: number }>> {
-    return page.$$eval('#workers tbody tr', (trs) => trs.map((tr) => ({ pid: Number((tr as HTMLElement).dataset.pid), state: (tr as HTMLElement).dataset.state!, requests: Number((tr as HTMLElement).dataset.requests) })));
+    return page.$$eval('#workers tbody tr', (trs) => trs.map((tr) => ({ pid: Number(tr.getAttribute('data-pid')), state: tr.getAttribute('data-state') ?? '', requests: Number(tr.getAttribute('data-requests')) })));
   }
 
   it('follows the counts live, draws each experiment, shows deaths, reconnects across a reload; no console error, nothing off loopback', async () => {
@@ -75,7 +75,7 @@ describe.skipIf(!chromium.path)('the live dashboard in Chromium', () => {
       await page.fill('#n', '50000000');
       await page.click('#distinct-urls');
       const bars = await waitFor('the per-PID bars of 4 distinct URLs', async () => {
-        const drawn = await page.$$eval('#result .pidbar', (els) => els.map((el) => ({ pid: Number((el as HTMLElement).dataset.pid), count: Number((el as HTMLElement).dataset.count) })));
+        const drawn = await page.$$eval('#result .pidbar', (els) => els.map((el) => ({ pid: Number(el.getAttribute('data-pid')), count: Number(el.getAttribute('data-count')) })));
         return drawn.reduce((s, b) => s + b.count, 0) === 4 ? drawn : undefined;
       }, 10_000);
       for (const bar of bars) expect(server.readyPids).toContain(bar.pid);
@@ -97,7 +97,7 @@ describe.skipIf(!chromium.path)('the live dashboard in Chromium', () => {
       }, 10_000);
       // The user's symptom, in their own browser: one request at a time, one reused connection, one PID.
       expect(same).toMatch(/^4 tabs, same URL: sent one after another over one connection → one PID\. Chromium lets one request per URL go at a time/);
-      expect(await page.$$eval('#result .pidbar', (els) => els.map((el) => (el as HTMLElement).dataset.count))).toEqual(['4']);
+      expect(await page.$$eval('#result .pidbar', (els) => els.map((el) => el.getAttribute('data-count')))).toEqual(['4']);
       await page.screenshot({ path: path.join(screenshotDir, 'dashboard.png'), fullPage: true });
 
       // A rolling restart ends the event stream of every old worker; the page reconnects by itself.

@@ -171,7 +171,7 @@ describe('serve --log json', () => {
     process.kill(victim!, 'SIGKILL');
     const died = await waitFor('the worker-died event', () => server.events().find((e) => e.type === 'worker-died'));
     expect(died).toMatchObject({ pid: victim, signal: 'SIGKILL', code: null });
-    const replacement = await waitFor('the replacement to listen', () => server.events().find((e) => e.type === 'worker-listening' && e.pid !== victim && !server.readyPids.includes(e.pid)));
+    const replacement = await waitFor('the replacement to listen', () => server.events().find((e): e is Extract<ServeLogEvent, { type: 'worker-listening' }> => e.type === 'worker-listening' && !server.readyPids.includes(e.pid)));
     expect(server.events()).toContainEqual(expect.objectContaining({ type: 'worker-respawning', afterPid: victim }));
 
     server.child.kill('SIGHUP');
