@@ -9,7 +9,10 @@ import { makeCompareCommand } from './commands/compare.js';
 import { makeFleetCommand } from './commands/fleet.js';
 import { makeProbeCommand } from './commands/probe.js';
 import { makeServeCommand } from './commands/serve.js';
-import { ExpectedError, UsageError } from './core/errors.js';
+import { flagOf } from './commands/flags.js';
+import { ExpectedError, OptionsError, UsageError } from './core/errors.js';
+
+const SUBCOMMANDS = ['serve', 'probe', 'compare', 'browser', 'fleet'];
 import { keepGeneratorHeapSmall } from './load/heap.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -50,13 +53,14 @@ export async function main(argv: string[]): Promise<number> {
       // Help and --version end through here too, with exit code 0; commander already printed its line.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof UsageError) {
-      console.error(`error: ${err.message}`);
-      console.error(`(run "cluster-demo${err.command ? ` ${err.command}` : ''} --help" for usage)`);
+    if (err instanceof UsageError || err instanceof OptionsError) {
+      console.error(`error: ${err instanceof OptionsError ? err.describe(flagOf) : err.message}`);
+      const command = err instanceof UsageError ? err.command : SUBCOMMANDS.find((name) => name === argv[2]);
+      console.error(`(run "cluster-demo${command ? ` ${command}` : ''} --help" for usage)`);
       return 2;
     }
     if (err instanceof ExpectedError) {
-      console.error(`error: ${err.message}`);
+      console.error(`error: ${err.describe(flagOf)}`);
       return 1;
     }
     // A bug, not a user's mistake: show the stack.

@@ -1,7 +1,8 @@
 /** The library API behind the CLI: the cluster, the load engine, the probe and compare runs, and renderers. */
 export { startCluster, ClusterStartError, SchedulingPolicyError } from './server/primary.js';
 export type { ClusterOptions, ClusterEvent, RunningCluster, SchedulingPolicy, StopResult, ReloadResult, WorkerInfo } from './server/primary.js';
-export { createDemoServer, createRequestHandler } from './server/handler.js';
+export { createDemoServer } from './server/demo-server.js';
+export { createRequestHandler } from './server/handler.js';
 export { sumTo, parseN } from './server/sum.js';
 export { runLoad } from './load/engine.js';
 export type { LoadOptions, LoadProgress, LoadRecording } from './load/engine.js';

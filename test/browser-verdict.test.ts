@@ -11,14 +11,14 @@ import { browserConclusion, scenarioVerdict } from '../src/browser/verdict.js';
 const URL_A = 'http://127.0.0.1:4000/api/600000000';
 
 /** created/sent/ended in ms after an origin of 100 s (DevTools timestamps are seconds). */
-function raw(url: string, createdMs: number, sentMs: number | null, endedMs: number | null, connectionId: number | null, reused: boolean, pid: number | null, status: number | null = 200, error: string | null = null): RawBrowserRequest {
+function raw(url: string, createdMs: number, sentMs: number | null, endedMs: number | null, connectionId: number | null, reused: boolean, pid: number | null, status: number | null = 200, error: string | null = null, protocol: string | null = 'http/1.1', host: string | null = null): RawBrowserRequest {
   const s = (ms: number | null) => (ms === null ? null : 100 + ms / 1000);
   // The headers arrive 3 ms before loadingFinished, as measured for this route.
-  return { url, createdS: s(createdMs)!, sentS: s(sentMs), respondedS: s(endedMs === null ? null : endedMs - 3), endedS: s(endedMs), status, connectionId, connectionReused: reused, pid, error };
+  return { url, createdS: s(createdMs)!, sentS: s(sentMs), respondedS: s(endedMs === null ? null : endedMs - 3), endedS: s(endedMs), status, connectionId, connectionReused: reused, protocol: status === null ? null : protocol, pid, host, primaryPid: null, error };
 }
 
 function request(index: number, startedMs: number | null, endedMs: number | null, connectionId: number | null, pid: number | null, queuedMs = 0): BrowserRequest {
-  return { index, url: `${URL_A}?i=${index}`, pid, status: 200, connectionId, connectionReused: index > 1, queuedMs, startedMs, respondedMs: endedMs === null ? null : endedMs - 3, endedMs, error: null };
+  return { index, url: `${URL_A}?i=${index}`, pid, status: 200, connectionId, connectionReused: index > 1, protocol: 'http/1.1', host: null, primaryPid: null, queuedMs, startedMs, respondedMs: endedMs === null ? null : endedMs - 3, endedMs, error: null };
 }
 
 // 4 tabs on one URL: sent one after another on connection 65 (Chromium's cache lock), all to PID 761.
@@ -51,7 +51,7 @@ const fetchBurst = summarizeScenario(
 
 describe('toBrowserRequests', () => {
   it('puts every time on the clock of the first request asked for, in ms, and takes queued = sent − asked', () => {
-    expect(sameUrl.requests[1]).toEqual({ index: 2, url: URL_A, pid: 761, status: 200, connectionId: 65, connectionReused: true, queuedMs: 995, startedMs: 1007, respondedMs: 1777, endedMs: 1780, error: null });
+    expect(sameUrl.requests[1]).toEqual({ index: 2, url: URL_A, pid: 761, status: 200, connectionId: 65, connectionReused: true, protocol: 'http/1.1', host: null, primaryPid: null, queuedMs: 995, startedMs: 1007, respondedMs: 1777, endedMs: 1780, error: null });
     expect(sameUrl.requests.map((r) => r.queuedMs)).toEqual([10.2, 995, 1750, 2457]);
   });
 
@@ -99,7 +99,7 @@ describe('summarizeScenario', () => {
 describe('scenarioVerdict', () => {
   it('same URL, served one after another on one connection: names the cache lock, with the distinct-URL evidence', () => {
     expect(scenarioVerdict(sameUrl, 2, distinctUrls)).toBe(
-      '4 tabs, same URL: served one after another (tab 2 queued 995 ms, tab 3 queued 1.75 s, tab 4 queued 2.46 s), all on connection 65 → 1 PID of 2 workers. ' +
+      '4 tabs, same URL: served one after another (tab 2 queued 995 ms, tab 3 queued 1.75 s, tab 4 queued 2.46 s), all 4 on connection 65 → 1 PID of 2 workers. ' +
         'Chromium sends one request per URL at a time (its HTTP cache lock; the same tabs with distinct URLs went out at once): the others wait for the first response. ' +
         'Each then reused the idle keep-alive connection, which the cluster had handed to one worker: it balances connections, not requests.',
     );
@@ -144,5 +144,38 @@ describe('browserConclusion', () => {
     const one = (s: typeof sameUrl) => ({ ...s, pids: [761] });
     expect(browserConclusion([one(sameUrl), one(distinctUrls)])).toBe('Every scenario met one worker, even over 4 connections: the server handed every connection to the same worker.');
     expect(browserConclusion([sameUrl])).toBeNull();
+  });
+});
+
+describe('HTTP/2 (figures of a real run: Chromium 156, 2 workers, --protocols h1,h2)', () => {
+  const h2 = (name: 'same-url' | 'distinct-urls' | 'fetch-burst', urls: string[], pids: number[], sent: number[], ended: number[], host: string | null = null) =>
+    summarizeScenario(name, toBrowserRequests(urls, urls.map((u, i) => raw(u, sent[i]! - 2, sent[i]!, ended[i]!, 274, i > 0, pids[i]!, 200, null, 'h2', host))));
+  const tabs = [1, 2, 3, 4].map((i) => `${URL_A}?tab=${i}`);
+  const distinctH2 = h2('distinct-urls', tabs, [18826, 18826, 18826, 18826], [4.4, 7, 30.3, 30.4], [302, 306, 603, 606]);
+
+  it('distinct URLs over one HTTP/2 connection: one PID, and why', () => {
+    expect(distinctH2.protocol).toBe('h2');
+    expect(scenarioVerdict(distinctH2, 2)).toBe(
+      "4 tabs, distinct URLs: sent at once, all 4 on connection 274, HTTP/2 → 1 PID of 2 workers. Distinct URLs are not held back by the cache lock: the tabs' requests went out together. " +
+        'HTTP/2 multiplexes every request to one origin over one connection, and the cluster balances connections, not requests, so one worker answered them all.',
+    );
+  });
+
+  it('a fetch burst is multiplexed: no fetch waits for a connection of its own', () => {
+    const urls = Array.from({ length: 12 }, (_, i) => `${URL_A}?fetch=${i + 1}`);
+    const burst = h2('fetch-burst', urls, Array(12).fill(18827), urls.map((_, i) => 4 + i), urls.map(() => 1390));
+    expect(scenarioVerdict(burst, 2)).toBe('12 parallel fetches of distinct URLs: all 12 on connection 274, HTTP/2 → 1 PID of 2 workers. HTTP/2 multiplexes every request to one origin over one connection, and the cluster balances connections, not requests, so one worker answered them all.');
+  });
+
+  it('through a balancer in front: one browser connection, yet several workers', () => {
+    const viaNginx = h2('distinct-urls', tabs, [501, 612, 723, 501], [4, 5, 6, 7], [300, 310, 320, 330], 'host-1');
+    expect(scenarioVerdict(viaNginx, null)).toMatch(/all 4 on connection 274, HTTP\/2 → 3 PIDs\. .* One browser connection, yet 3 workers answered: something in front of the cluster \(a load balancer\) spreads requests over connections of its own\.$/);
+    expect(browserConclusion([viaNginx, { ...viaNginx, name: 'fetch-burst' }])).toBe('Every scenario met more than one worker (up to 3), each over a single browser connection: the balancer in front spreads requests, not connections.');
+  });
+
+  it('with both protocols measured, one answer for each, then how they differ', () => {
+    const conclusion = browserConclusion([sameUrl, distinctUrls, fetchBurst, { ...distinctH2, name: 'same-url', serialized: true }, distinctH2]);
+    expect(conclusion).toMatch(/^HTTP\/1\.1: One PID in the tabs is the browser's doing, not the cluster's: .* HTTP\/2: Every scenario met one worker over a single connection: HTTP\/2 sends everything for one origin over one connection, and the cluster balances connections, not requests\. /);
+    expect(conclusion).toMatch(/So the same browser met up to 2 workers over up to 6 connections with HTTP\/1\.1, and 1 worker over 1 connection with HTTP\/2\.$/);
   });
 });

@@ -61,7 +61,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
     for (const s of doc.scenarios) {
       for (const r of s.requests) {
-        expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'index', 'pid', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
+        expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'host', 'index', 'pid', 'primaryPid', 'protocol', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
         expect(r).toMatchObject({ status: 200, error: null });
         expect(r.pid).toBeGreaterThan(0);
         expect(r.endedMs!).toBeGreaterThanOrEqual(r.startedMs!);
@@ -76,7 +76,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(same.serialized).toBe(true);
     const queued = [...same.requests].sort((a, b) => a.startedMs! - b.startedMs!).map((r) => r.queuedMs!);
     for (let i = 1; i < queued.length; i++) expect(queued[i]).toBeGreaterThan(queued[i - 1]!);
-    expect(same.verdict).toMatch(/^4 tabs, same URL: served one after another \(tab \d queued .*\), all on connection \d+ → 1 PID of 2 workers\. Chromium sends one request per URL at a time/);
+    expect(same.verdict).toMatch(/^4 tabs, same URL: served one after another \(tab \d queued .*\), all 4 on connection \d+ → 1 PID of 2 workers\. Chromium sends one request per URL at a time/);
 
     expect(distinct.pids).toHaveLength(2);
     expect(distinct.serialized).toBe(false);

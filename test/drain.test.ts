@@ -8,7 +8,8 @@ import net from 'node:net';
 import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drainServer, SILENT_CONNECTION_GRACE_MS } from '../src/server/drain.js';
-import { createDemoServer, currentIdentity } from '../src/server/handler.js';
+import { createDemoServer } from '../src/server/demo-server.js';
+import { currentIdentity } from '../src/server/handler.js';
 import { waitFor } from './helpers.js';
 
 let shuttingDown = false;
@@ -22,7 +23,7 @@ afterEach(() => {
 });
 
 async function listen(): Promise<{ server: http.Server; port: number }> {
-  const server = createDemoServer({ identity: currentIdentity(0, process.pid), maxN: 1_000, isShuttingDown: () => shuttingDown });
+  const server = createDemoServer({ identity: currentIdentity(0, process.pid), maxN: 1_000, isShuttingDown: () => shuttingDown }) as http.Server;
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as net.AddressInfo).port };

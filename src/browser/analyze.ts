@@ -16,6 +16,11 @@ export interface BrowserRequest {
   status: number | null;
   connectionId: number | null;
   connectionReused: boolean | null;
+  /** The protocol the browser used for it: 'http/1.1', 'h2'… (null: no response). */
+  protocol: string | null;
+  /** x-hostname and x-primary-pid, when the server sends them (ours does). */
+  host: string | null;
+  primaryPid: number | null;
   /** From the page asking for it to its bytes being sent, ms. */
   queuedMs: number | null;
   /** When it was sent, ms after the scenario's first request was asked for. */
@@ -30,6 +35,8 @@ export interface BrowserRequest {
 
 export interface ScenarioFacts {
   name: ScenarioName;
+  /** The protocol the responses came over: 'http/1.1', 'h2', 'mixed', or null when none came. */
+  protocol: string | null;
   requests: BrowserRequest[];
   /** Distinct PIDs that answered, ascending. */
   pids: number[];
@@ -59,7 +66,7 @@ export function toBrowserRequests(urls: readonly string[], raw: ReadonlyArray<Ra
   return urls.map((url, i) => {
     const r = raw[i];
     if (!r) {
-      return { index: i + 1, url, pid: null, status: null, connectionId: null, connectionReused: null, queuedMs: null, startedMs: null, respondedMs: null, endedMs: null, error: 'never requested by the browser' };
+      return { index: i + 1, url, pid: null, status: null, connectionId: null, connectionReused: null, protocol: null, host: null, primaryPid: null, queuedMs: null, startedMs: null, respondedMs: null, endedMs: null, error: 'never requested by the browser' };
     }
     const error = r.error ?? (r.status !== null && r.status >= 400 ? `HTTP ${r.status}` : r.status === null ? 'no response' : null);
     return {
@@ -69,6 +76,9 @@ export function toBrowserRequests(urls: readonly string[], raw: ReadonlyArray<Ra
       status: r.status,
       connectionId: r.connectionId,
       connectionReused: r.connectionReused,
+      protocol: r.protocol,
+      host: r.host,
+      primaryPid: r.primaryPid,
       queuedMs: r.sentS === null ? null : round1(Math.max(0, (r.sentS - r.createdS) * 1000)),
       startedMs: at(r.sentS),
       respondedMs: at(r.respondedS),
@@ -91,8 +101,10 @@ export function summarizeScenario(name: ScenarioName, requests: BrowserRequest[]
   const byStart = [...requests].sort((a, b) => (a.startedMs ?? Infinity) - (b.startedMs ?? Infinity));
   const connections = [...new Set(byStart.flatMap((r) => (r.connectionId === null ? [] : [r.connectionId])))];
   const ends = requests.flatMap((r) => (r.endedMs === null ? [] : [r.endedMs]));
+  const protocols = new Set(requests.flatMap((r) => (r.protocol ? [r.protocol] : [])));
   return {
     name,
+    protocol: protocols.size === 0 ? null : protocols.size === 1 ? [...protocols][0]! : 'mixed',
     requests,
     pids,
     connections,

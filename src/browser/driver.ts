@@ -37,7 +37,12 @@ export interface RawBrowserRequest {
   status: number | null;
   connectionId: number | null;
   connectionReused: boolean | null;
+  /** The protocol DevTools reports for the response: 'http/1.1', 'h2', … */
+  protocol: string | null;
   pid: number | null;
+  /** x-hostname and x-primary-pid: which host, and which cluster on it (several behind a balancer). */
+  host: string | null;
+  primaryPid: number | null;
   error: string | null;
 }
 
@@ -48,14 +53,18 @@ export interface LaunchedBrowser {
   browser: Browser;
 }
 
-export async function launchBrowser(executablePath: string, headed: boolean): Promise<LaunchedBrowser> {
+/**
+ * `trustSpki`: base64 SHA-256 of the public key of the one certificate to accept (the in-process cluster's or
+ * fleet's self-signed one), through --ignore-certificate-errors-spki-list: narrower than ignoring every error.
+ */
+export async function launchBrowser(executablePath: string, headed: boolean, trustSpki: string[] = []): Promise<LaunchedBrowser> {
   const { chromium } = await import('playwright-core');
   try {
     // The caller owns Ctrl-C (it stops the browser and the cluster in order), so playwright must not.
     const browser = await chromium.launch({
       executablePath,
       headless: !headed,
-      args: CHROMIUM_ARGS,
+      args: trustSpki.length ? [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${trustSpki.join(',')}`] : CHROMIUM_ARGS,
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,
@@ -90,7 +99,7 @@ export class RequestRecorder {
   private listen(): void {
     const { cdp, byId } = this;
     cdp.on('Network.requestWillBeSent', (e) => {
-      byId.set(e.requestId, { url: e.request.url, createdS: e.timestamp, sentS: null, respondedS: null, endedS: null, status: null, connectionId: null, connectionReused: null, pid: null, error: null });
+      byId.set(e.requestId, { url: e.request.url, createdS: e.timestamp, sentS: null, respondedS: null, endedS: null, status: null, connectionId: null, connectionReused: null, protocol: null, pid: null, host: null, primaryPid: null, error: null });
     });
     cdp.on('Network.responseReceived', (e) => {
       const r = byId.get(e.requestId);
@@ -99,14 +108,18 @@ export class RequestRecorder {
       r.status = response.status;
       r.connectionId = typeof response.connectionId === 'number' ? response.connectionId : null;
       r.connectionReused = response.connectionReused;
+      r.protocol = response.protocol ?? null;
       if (response.timing) {
         r.sentS = response.timing.requestTime + response.timing.sendStart / 1000;
         r.respondedS = response.timing.requestTime + response.timing.receiveHeadersEnd / 1000;
       }
       r.endedS = e.timestamp;
-      const header = Object.entries(response.headers).find(([name]) => name.toLowerCase() === 'x-worker-pid')?.[1];
-      const pid = header === undefined ? NaN : Number(header);
+      const header = (wanted: string) => Object.entries(response.headers).find(([name]) => name.toLowerCase() === wanted)?.[1];
+      const pid = Number(header('x-worker-pid') ?? NaN);
       if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
+      r.host = header('x-hostname') ?? null;
+      const primary = Number(header('x-primary-pid') ?? NaN);
+      r.primaryPid = Number.isSafeInteger(primary) && primary > 0 ? primary : null;
     });
     cdp.on('Network.loadingFinished', (e) => {
       const r = byId.get(e.requestId);

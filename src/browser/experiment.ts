@@ -6,6 +6,7 @@
 import { checkReachable } from '../load/reachable.js';
 import { routeUrl } from '../load/url.js';
 import { startCluster, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import { describeCertificate, selfSignedCertificate, type TlsMaterial } from '../server/tls/certificate.js';
 import { summarizeScenario, toBrowserRequests, type ScenarioFacts, type ScenarioName } from './analyze.js';
 import { launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
 import { findBrowser } from './find.js';
@@ -23,9 +24,18 @@ export interface BrowserOptions {
   headed: boolean;
   /** Per scenario. */
   timeoutMs: number;
+  /** In-process: the protocols the cluster serves, one run of the scenarios each (default HTTP/1.1 only). */
+  protocols?: BrowserProtocol[];
+  /** --url https://…: accept a certificate that does not verify. */
+  insecure?: boolean;
+  /** --url https://…: the public-key hashes (base64 SHA-256 of the SPKI) of the certificates to trust exactly. */
+  trustSpki?: string[];
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
+
+/** What the in-process cluster serves to the browser: plain HTTP/1.1, or HTTPS with HTTP/2. */
+export type BrowserProtocol = 'http/1.1' | 'h2';
 
 /** About 0.7 s of the route's loop on the 2-core machine this was tuned on: long enough to see queueing. */
 export const DEFAULT_BROWSER_N = 600_000_000;
@@ -41,7 +51,10 @@ export interface BrowserResult {
   workers: number | null;
   policy: SchedulingPolicy | null;
   n: number;
+  /** In-process: what the cluster served, in the order run; with --url: what the browser negotiated. */
+  protocols: string[];
   browser: { name: string; version: string; path: string; headless: boolean };
+  /** Every scenario of every protocol, in the order run; each says its protocol. */
   scenarios: BrowserScenarioResult[];
   conclusion: string | null;
   /** Every request of every scenario got a 2xx/3xx response. */
@@ -50,7 +63,7 @@ export interface BrowserResult {
 }
 
 export interface BrowserObserver {
-  onStart?(info: { target: string; browser: string }): void;
+  onStart?(info: { target: string; browser: string; protocol: string }): void;
   onScenarioStart?(name: ScenarioName, requests: number): void;
   onScenarioDone?(facts: ScenarioFacts): void;
 }
@@ -60,33 +73,44 @@ export class BrowserInterrupted extends Error {
   override name = 'BrowserInterrupted';
 }
 
-async function recordTabs(launched: LaunchedBrowser, urls: string[], timeoutMs: number): Promise<Array<RawBrowserRequest | undefined>> {
-  // A fresh context per scenario: its own cache and connection pool, so no scenario inherits another's idle
-  // keep-alive connection. Tabs of one context share both, as tabs of one browser window do.
-  const context = await launched.browser.newContext();
+interface Run {
+  launched: LaunchedBrowser;
+  options: BrowserOptions;
+  untilInterrupted: <T>(work: Promise<T>) => Promise<T>;
+  observer: BrowserObserver;
+}
+
+/** A fresh context per scenario: its own cache and connection pool, so no scenario inherits another's idle connection. */
+function newContext(run: Run) {
+  return run.launched.browser.newContext({ ignoreHTTPSErrors: run.options.insecure === true });
+}
+
+async function recordTabs(run: Run, urls: string[]): Promise<Array<RawBrowserRequest | undefined>> {
+  // Tabs of one context share its cache and connections, as tabs of one browser window do.
+  const context = await newContext(run);
   try {
     const tabs = await Promise.all(urls.map(async () => {
       const page = await context.newPage();
       return { page, recorder: await RequestRecorder.attach(context, page) };
     }));
     // All at once, as a user who opens the tabs quickly; a failed navigation is recorded, not thrown.
-    await Promise.allSettled(tabs.map(({ page }, i) => page.goto(urls[i]!, { timeout: timeoutMs, waitUntil: 'load' })));
+    await Promise.allSettled(tabs.map(({ page }, i) => page.goto(urls[i]!, { timeout: run.options.timeoutMs, waitUntil: 'load' })));
     return await Promise.all(tabs.map(async ({ recorder }, i) => (await recorder.requestsFor([urls[i]!]))[0]));
   } finally {
     await context.close().catch(() => undefined);
   }
 }
 
-async function recordFetchBurst(launched: LaunchedBrowser, pageUrl: string, urls: string[], timeoutMs: number): Promise<Array<RawBrowserRequest | undefined>> {
-  const context = await launched.browser.newContext();
+async function recordFetchBurst(run: Run, pageUrl: string, urls: string[]): Promise<Array<RawBrowserRequest | undefined>> {
+  const context = await newContext(run);
   try {
     const page = await context.newPage();
     const recorder = await RequestRecorder.attach(context, page);
     // The page comes from the target itself, so the fetches are same-origin (no CORS in the way).
-    await page.goto(pageUrl, { timeout: timeoutMs });
+    await page.goto(pageUrl, { timeout: run.options.timeoutMs });
     await Promise.race([
       page.evaluate((list) => Promise.allSettled(list.map((u) => fetch(u).then((r) => r.text()))), urls),
-      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      new Promise((resolve) => setTimeout(resolve, run.options.timeoutMs).unref()),
     ]);
     return await recorder.requestsFor(urls);
   } finally {
@@ -101,62 +125,73 @@ function scenarioUrls(name: ScenarioName, options: BrowserOptions, base: URL): s
   return Array.from({ length: options.fetches }, (_, i) => `${api}?fetch=${i + 1}`);
 }
 
-async function runScenario(name: ScenarioName, launched: LaunchedBrowser, options: BrowserOptions, base: URL): Promise<ScenarioFacts> {
-  const urls = scenarioUrls(name, options, base);
-  const raw = name === 'fetch-burst' ? await recordFetchBurst(launched, routeUrl(base, '/'), urls, options.timeoutMs) : await recordTabs(launched, urls, options.timeoutMs);
-  return summarizeScenario(name, toBrowserRequests(urls, raw));
+/** Every scenario against one target, in order. */
+async function runScenarios(run: Run, base: URL): Promise<ScenarioFacts[]> {
+  const facts: ScenarioFacts[] = [];
+  for (const name of run.options.scenarios) {
+    run.observer.onScenarioStart?.(name, name === 'fetch-burst' ? run.options.fetches : run.options.tabs);
+    const urls = scenarioUrls(name, run.options, base);
+    const raw = await run.untilInterrupted(name === 'fetch-burst' ? recordFetchBurst(run, routeUrl(base, '/'), urls) : recordTabs(run, urls));
+    const result = summarizeScenario(name, toBrowserRequests(urls, raw));
+    run.observer.onScenarioDone?.(result);
+    facts.push(result);
+  }
+  return facts;
+}
+
+/** Rejects with BrowserInterrupted once the signal fires: every wait races it, so Ctrl-C ends any step. */
+function interruption(signal: AbortSignal | undefined): <T>(work: Promise<T>) => Promise<T> {
+  const interrupted = new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(new BrowserInterrupted());
+    signal?.addEventListener('abort', () => reject(new BrowserInterrupted()), { once: true });
+  });
+  interrupted.catch(() => undefined);
+  return (work) => Promise.race([work, interrupted]);
 }
 
 export async function runBrowserExperiment(options: BrowserOptions, observer: BrowserObserver = {}): Promise<BrowserResult> {
   const started = Date.now();
   // Find the browser before booting anything: a missing one is the commonest failure.
   const found = findBrowser(options.browserPath, options.env);
-  const { signal } = options;
-  const interrupted = new Promise<never>((_, reject) => {
-    if (signal?.aborted) reject(new BrowserInterrupted());
-    signal?.addEventListener('abort', () => reject(new BrowserInterrupted()), { once: true });
-  });
-  interrupted.catch(() => undefined);
-  const untilInterrupted = <T>(work: Promise<T>) => Promise.race([work, interrupted]);
-
+  const untilInterrupted = interruption(options.signal);
+  const protocols = options.url ? [] : (options.protocols ?? ['http/1.1']);
+  // HTTP/2 in-process: the certificate is made first, so the browser trusts exactly it from its start.
+  const tls: TlsMaterial | undefined = protocols.includes('h2') ? await selfSignedCertificate() : undefined;
+  const trust = tls ? [describeCertificate(tls, true).spkiSha256] : (options.trustSpki ?? []);
   // Kept as promises: a start still under way when Ctrl-C comes is waited for in `finally`, then stopped.
-  let booting: Promise<RunningCluster> | undefined;
-  let launching: Promise<LaunchedBrowser> | undefined;
-  let cluster: RunningCluster | undefined;
+  const booting: Array<Promise<RunningCluster>> = [];
+  const launching = launchBrowser(found.path, options.headed, trust);
+  launching.catch(() => undefined); // handled below, once the target is up; never an unhandled rejection
   try {
-    // The browser starts while the cluster boots: both take about a second.
-    launching = launchBrowser(found.path, options.headed);
-    launching.catch(() => undefined); // handled below, once the target is up; never an unhandled rejection
-    let base: URL;
-    if (options.url) {
-      base = options.url;
-      await untilInterrupted(checkReachable(base, 5000));
-    } else {
-      booting = startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched });
-      cluster = await untilInterrupted(booting);
-      base = new URL(cluster.url);
-    }
-    const browser = await untilInterrupted(launching);
-    observer.onStart?.({ target: base.href, browser: `${browser.name} ${browser.version}` });
-
-    const scenarios: BrowserScenarioResult[] = [];
     const facts: ScenarioFacts[] = [];
-    for (const name of options.scenarios) {
-      observer.onScenarioStart?.(name, name === 'fetch-burst' ? options.fetches : options.tabs);
-      const result = await untilInterrupted(runScenario(name, browser, options, base));
-      observer.onScenarioDone?.(result);
-      facts.push(result);
+    let cluster: RunningCluster | undefined;
+    if (options.url) {
+      await untilInterrupted(checkReachable(options.url, 5000, { insecure: options.insecure }));
+      const launched = await untilInterrupted(launching);
+      observer.onStart?.({ target: options.url.href, browser: `${launched.name} ${launched.version}`, protocol: options.url.protocol === 'https:' ? 'https' : 'http/1.1' });
+      facts.push(...(await runScenarios({ launched, options, untilInterrupted, observer }, options.url)));
     }
-    const distinct = facts.find((s) => s.name === 'distinct-urls');
-    const workers = cluster ? options.workers : null;
-    for (const s of facts) scenarios.push({ ...s, verdict: scenarioVerdict(s, workers, distinct) });
+    for (const protocol of protocols) {
+      // The browser starts while the first cluster boots: both take about a second.
+      const boot = startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol: protocol === 'h2' ? 'h2' : 'http', tls });
+      booting.push(boot);
+      cluster = await untilInterrupted(boot);
+      const launched = await untilInterrupted(launching);
+      observer.onStart?.({ target: cluster.url, browser: `${launched.name} ${launched.version}`, protocol });
+      facts.push(...(await runScenarios({ launched, options, untilInterrupted, observer }, new URL(cluster.url))));
+      await cluster.stop();
+    }
+    const launched = await launching;
+    const workers = options.url ? null : options.workers;
+    const scenarios = facts.map((s) => ({ ...s, verdict: scenarioVerdict(s, workers, facts.find((d) => d.name === 'distinct-urls' && d.protocol === s.protocol)) }));
     return {
-      target: options.url ? options.url.href : base.origin,
+      target: options.url ? options.url.href : (cluster?.url ?? ''),
       inProcess: !options.url,
       workers,
       policy: cluster ? cluster.policy : null,
       n: options.n,
-      browser: { name: browser.name, version: browser.version, path: browser.path, headless: !options.headed },
+      protocols: options.url ? [...new Set(facts.flatMap((s) => (s.protocol ? [s.protocol] : [])))] : protocols,
+      browser: { name: launched.name, version: launched.version, path: launched.path, headless: !options.headed },
       scenarios,
       conclusion: browserConclusion(facts),
       allOk: facts.every((s) => s.failed === 0),
@@ -164,10 +199,9 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     };
   } finally {
     // The browser first (its open keep-alive connections would otherwise hold the workers' drain), then
-    // the cluster.
-    const launched = await launching?.catch(() => undefined);
+    // every cluster it may have booted.
+    const launched = await launching.catch(() => undefined);
     await launched?.browser.close().catch(() => undefined);
-    const booted = await booting?.catch(() => undefined);
-    await booted?.stop().catch(() => undefined);
+    for (const boot of booting) await (await boot.catch(() => undefined))?.stop().catch(() => undefined);
   }
 }

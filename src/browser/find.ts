@@ -17,7 +17,7 @@ export interface FoundBrowser {
 export function findBrowser(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): FoundBrowser {
   if (explicit !== undefined) {
     if (isExecutableFile(explicit)) return { path: explicit, via: '--browser-path' };
-    throw new ExpectedError(`--browser-path ${explicit} is not an executable file; point it at Chromium or Chrome (e.g. /usr/bin/chromium)`);
+    throw new ExpectedError(`{browserPath} ${explicit} is not an executable file; point it at Chromium or Chrome (e.g. /usr/bin/chromium)`);
   }
   const fromEnv = env.CHROME_PATH;
   if (fromEnv && isExecutableFile(fromEnv)) return { path: fromEnv, via: 'CHROME_PATH' };
@@ -25,6 +25,6 @@ export function findBrowser(explicit: string | undefined, env: NodeJS.ProcessEnv
   if (onPath) return { path: onPath, via: 'PATH' };
   const envNote = fromEnv ? `CHROME_PATH=${fromEnv} is not an executable file` : 'CHROME_PATH is not set';
   throw new ExpectedError(
-    `no Chromium or Chrome found: ${envNote} and none of ${BROWSER_NAMES.join(', ')} is on PATH; install one (e.g. apt-get install chromium) or pass --browser-path <file>`,
+    `no Chromium or Chrome found: ${envNote} and none of ${BROWSER_NAMES.join(', ')} is on PATH; install one (e.g. apt-get install chromium) or pass {browserPath} <file>`,
   );
 }

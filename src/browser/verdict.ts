@@ -48,8 +48,10 @@ function timing(s: ScenarioFacts): string | null {
   return `sent together, but ${plural(waited.length, unit, unit === 'fetch' ? 'fetches' : `${unit}s`)} waited up to ${formatMs(maxQueued(waited))}`;
 }
 
+const isH2 = (s: ScenarioFacts) => s.protocol === 'h2';
+
 function connectionsSeen(s: ScenarioFacts): string {
-  if (s.connections.length === 1) return `all on connection ${s.connections[0]}`;
+  if (s.connections.length === 1) return `all ${s.requests.length > 2 ? `${s.requests.length} ` : ''}on connection ${s.connections[0]}${isH2(s) ? ', HTTP/2' : ''}`;
   const fresh = s.requests.filter((r) => r.connectionReused === false).length;
   return `over ${plural(s.connections.length, 'connection')} (${fresh} new)`;
 }
@@ -64,6 +66,9 @@ function clusterPart(s: ScenarioFacts): string {
   const k = s.connections.length;
   const p = s.pids.length;
   if (k === 0 || p === 0) return '';
+  // More workers than connections: something between the browser and the cluster spread the requests.
+  if (p > k) return `${k === 1 ? 'One browser connection' : `${k} browser connections`}, yet ${plural(p, 'worker')} answered: something in front of the cluster (a load balancer) spreads requests over connections of its own.`;
+  if (k === 1 && isH2(s)) return 'HTTP/2 multiplexes every request to one origin over one connection, and the cluster balances connections, not requests, so one worker answered them all.';
   if (k === 1) return 'One connection carried every request, and the cluster hands out connections, not requests, so one worker answered them all.';
   if (p === 1) return `The cluster handed all ${k} connections to the same worker.`;
   return `The cluster spread the ${k} connections over ${plural(p, 'worker')}.`;
@@ -78,12 +83,18 @@ function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined):
       const evidence = distinctUrls ? '; the same tabs with distinct URLs went out at once' : '';
       parts.push(`Chromium sends one request per URL at a time (its HTTP cache lock${evidence}): the others wait for the first response.`);
       if (s.connections.length === 1 && s.pids.length === 1 && s.requests.length > 1) {
-        parts.push('Each then reused the idle keep-alive connection, which the cluster had handed to one worker: it balances connections, not requests.');
+        parts.push(
+          isH2(s)
+            ? 'Each then went over the one HTTP/2 connection to this origin, which the cluster had handed to one worker: it balances connections, not requests.'
+            : 'Each then reused the idle keep-alive connection, which the cluster had handed to one worker: it balances connections, not requests.',
+        );
         return parts.join(' ');
       }
     }
   } else if (s.name === 'distinct-urls' && !s.serialized && maxQueued(s.requests) < QUEUED_NOTABLY_MS) {
-    parts.push('Distinct URLs are not held back by the cache lock: each tab needed a connection at the same moment.');
+    parts.push(isH2(s) ? 'Distinct URLs are not held back by the cache lock: the tabs\' requests went out together.' : 'Distinct URLs are not held back by the cache lock: each tab needed a connection at the same moment.');
+  } else if (s.name === 'fetch-burst' && isH2(s)) {
+    // Multiplexed: no fetch waits for a connection of its own (the cluster part below says what that means).
   } else if (s.name === 'fetch-burst') {
     const waited = waitedForConnection(s.requests);
     const k = s.connections.length;
@@ -109,8 +120,29 @@ export function scenarioVerdict(s: ScenarioFacts, workers: number | null, distin
   return why ? `${seen} ${why}` : seen;
 }
 
-/** The answer across scenarios, when there is more than one to compare; null otherwise. */
+const PROTOCOL_NAMES: Record<string, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HTTP/2' };
+
+/**
+ * The answer across scenarios, when there is more than one to compare; null otherwise. With two protocols
+ * measured (--protocols h1,h2), one answer for each, then how they differ.
+ */
 export function browserConclusion(scenarios: readonly ScenarioFacts[]): string | null {
+  const protocols = [...new Set(scenarios.map((s) => s.protocol ?? 'unknown'))];
+  if (protocols.length < 2) return conclusionFor(scenarios);
+  const parts = protocols.map((protocol) => {
+    const group = scenarios.filter((s) => (s.protocol ?? 'unknown') === protocol);
+    const name = PROTOCOL_NAMES[protocol] ?? protocol;
+    return `${name}: ${conclusionFor(group) ?? `${plural(Math.max(...group.map((s) => s.pids.length)), 'PID')}.`}`;
+  });
+  const most = (protocol: string) => Math.max(0, ...scenarios.filter((s) => s.protocol === protocol).map((s) => s.pids.length));
+  const conns = (protocol: string) => Math.max(0, ...scenarios.filter((s) => s.protocol === protocol).map((s) => s.connections.length));
+  if (protocols.includes('http/1.1') && protocols.includes('h2')) {
+    parts.push(`So the same browser met up to ${plural(most('http/1.1'), 'worker')} over up to ${plural(conns('http/1.1'), 'connection')} with HTTP/1.1, and ${plural(most('h2'), 'worker')} over ${plural(conns('h2'), 'connection')} with HTTP/2.`);
+  }
+  return parts.join(' ');
+}
+
+function conclusionFor(scenarios: readonly ScenarioFacts[]): string | null {
   if (scenarios.length < 2) return null;
   const same = scenarios.find((s) => s.name === 'same-url');
   const others = scenarios.filter((s) => s.name !== 'same-url');
@@ -121,11 +153,15 @@ export function browserConclusion(scenarios: readonly ScenarioFacts[]): string |
       : `its tabs used ${plural(same.connections.length, 'connection')}`;
     return `One PID in the tabs is the browser's doing, not the cluster's: ${why}. With distinct URLs and parallel fetches the browser opened more connections, and they met ${mostPids} workers.`;
   }
-  if (scenarios.every((s) => s.pids.length > 1)) return `Every scenario met more than one worker (up to ${mostPids}).`;
+  const conns = Math.max(...scenarios.map((s) => s.connections.length));
+  if (scenarios.every((s) => s.pids.length > 1)) {
+    const front = conns === 1 ? ', each over a single browser connection: the balancer in front spreads requests, not connections' : '';
+    return `Every scenario met more than one worker (up to ${mostPids})${front}.`;
+  }
   if (scenarios.every((s) => s.pids.length <= 1)) {
-    const conns = Math.max(...scenarios.map((s) => s.connections.length));
-    return conns > 1
-      ? `Every scenario met one worker, even over ${conns} connections: the server handed every connection to the same worker.`
+    if (conns > 1) return `Every scenario met one worker, even over ${conns} connections: the server handed every connection to the same worker.`;
+    return scenarios.every(isH2)
+      ? 'Every scenario met one worker over a single connection: HTTP/2 sends everything for one origin over one connection, and the cluster balances connections, not requests.'
       : 'Every scenario met one worker over a single connection.';
   }
   const summary = scenarios.map((s) => `${s.name} ${plural(s.pids.length, 'PID')}`).join(', ');

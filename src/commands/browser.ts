@@ -1,7 +1,7 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from './options.js';
-import type { BrowserObserver } from '../browser/experiment.js';
+import type { BrowserObserver, BrowserProtocol } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { addOutputOptions, newCommand, unlessInterrupted, withCtrlC, type OutputFlags } from './common.js';
 
@@ -18,6 +18,18 @@ interface BrowserFlags extends OutputFlags {
   browserPath?: string;
   headed: boolean;
   timeout: number;
+  h2: boolean;
+  protocols?: BrowserProtocol[];
+  insecure: boolean;
+}
+
+/** `--protocols h1,h2`: HTTP/1.1 (plain http) and/or HTTP/2 (https), in that order. */
+function parseProtocols(value: string): BrowserProtocol[] {
+  const names: Record<string, BrowserProtocol> = { h1: 'http/1.1', 'http/1.1': 'http/1.1', h2: 'h2' };
+  const list = value.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean);
+  const protocols = list.map((v) => names[v]);
+  if (list.length === 0 || protocols.some((p) => p === undefined)) throw new InvalidArgumentError(`Must be h1, h2 or h1,h2 (got ${JSON.stringify(value)})`);
+  return [...new Set(protocols as BrowserProtocol[])];
 }
 
 export function makeBrowserCommand(): Command {
@@ -32,7 +44,10 @@ export function makeBrowserCommand(): Command {
     .option('--n <n>', 'n for /api/:n (default: about 0.7 s of work, so that queueing shows)', parsePositiveInt)
     .option('--browser-path <file>', 'Chromium or Chrome to drive (default: CHROME_PATH, then chromium, chromium-browser, google-chrome-stable, google-chrome on PATH)')
     .option('--headed', 'show the browser window (needs a display)', false)
-    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000);
+    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000)
+    .option('--h2', 'the in-process cluster serves HTTPS with HTTP/2 (Chromium trusts exactly its self-signed certificate)', false)
+    .option('--protocols <list>', 'in-process: h1, h2 or h1,h2 (both: the scenarios once each, then compared)', parseProtocols)
+    .option('--insecure', '--url https://…: accept a certificate that does not verify (self-signed)', false);
   return addOutputOptions(command)
     .addHelpText(
       'after',
@@ -42,6 +57,9 @@ Exit codes: 0 the scenarios ran · 1 no browser, it could not start, or a reques
 Examples:
   $ cluster-demo browser                                  # same URL, distinct URLs, a fetch burst
   $ cluster-demo browser --scenario same-url --tabs 6
+  $ cluster-demo browser --h2                             # HTTP/2: one connection, one worker
+  $ cluster-demo browser --protocols h1,h2                # both, compared
+  $ cluster-demo browser --url https://127.0.0.1:8443 --insecure
   $ cluster-demo browser --url http://localhost:3000      # your own app (PIDs from the body)
   $ CHROME_PATH=/opt/google/chrome/chrome cluster-demo browser --json > browser.json`,
     )
@@ -55,6 +73,9 @@ Examples:
         import('../core/errors.js'),
       ]);
       if (flags.url && flags.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'browser');
+      if (flags.url && (flags.h2 || flags.protocols)) throw new UsageError('--h2 and --protocols choose what the in-process cluster serves; with --url the browser negotiates (https:// URLs get HTTP/2 if the server offers it)', 'browser');
+      if (flags.h2 && flags.protocols) throw new UsageError('--h2 is --protocols h2: give one of them', 'browser');
+      if (flags.insecure && flags.url?.protocol !== 'https:') throw new UsageError('--insecure is for --url https://… targets', 'browser');
       if (flags.headed && process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
         throw new UsageError('--headed needs a display (DISPLAY and WAYLAND_DISPLAY are not set); run without --headed', 'browser');
       }
@@ -72,9 +93,11 @@ Examples:
         browserPath: flags.browserPath,
         headed: flags.headed,
         timeoutMs: flags.timeout,
+        protocols: flags.protocols ?? (flags.h2 ? (['h2'] as BrowserProtocol[]) : undefined),
+        insecure: flags.insecure,
       };
       const observer: BrowserObserver = {
-        onStart: (info) => status.update(`${info.browser} → ${info.target}`),
+        onStart: (info) => status.update(`${info.browser} → ${info.target} (${info.protocol})`),
         onScenarioStart: (name, n) => status.update(`${name}: ${n} ${name === 'fetch-burst' ? 'fetches' : 'tabs'} at once…`),
       };
       let result;

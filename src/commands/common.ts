@@ -16,6 +16,7 @@ export interface LoadFlags {
   timeout: number;
   keepAlive: boolean;
   connections?: number;
+  h2: boolean;
 }
 
 /** The load flags as the probe's options. */
@@ -29,6 +30,7 @@ export function loadOptionsFrom(flags: LoadFlags) {
     timeoutMs: flags.timeout,
     keepAlive: flags.keepAlive,
     connections: flags.connections,
+    h2: flags.h2,
   };
 }
 
@@ -41,7 +43,8 @@ export function addLoadOptions(command: Command): Command {
     .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
     .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
     .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
-    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency)', parsePositiveInt);
+    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency); with --h2: the HTTP/2 connections the streams share (default 1)', parsePositiveInt)
+    .option('--h2', 'HTTP/2: every request a stream over --connections connections (https targets; in-process: the cluster serves HTTP/2)', false);
 }
 
 export interface OutputFlags {

@@ -57,7 +57,7 @@ Examples:
         import('../probe/run.js'),
       ]);
       const probe = { ...loadOptionsFrom(flags), retries: flags.retries };
-      validateLoadShape(probe, 'fleet');
+      validateLoadShape(probe);
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
       let result;

@@ -12,6 +12,7 @@ interface ProbeFlags extends LoadFlags, OutputFlags {
   expectHosts?: number;
   retries: number;
   insecure: boolean;
+  tls: boolean;
   chaos?: number;
   reload: boolean;
 }
@@ -27,6 +28,7 @@ export function makeProbeCommand(): Command {
     .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', parsePositiveInt)
     .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)
     .option('--insecure', 'https: accept a certificate that does not verify (self-signed)', false)
+    .option('--tls', 'in-process: the cluster serves https (HTTP/1.1 over TLS; its own self-signed certificate is trusted)', false)
     .option('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms', parseDurationMs)
     .option('--reload', 'in-process: rolling restart in the middle of the run', false),
   )
@@ -39,6 +41,8 @@ Examples:
   $ cluster-demo probe                                   # in-process cluster, /pid then /api/:n
   $ cluster-demo probe --concurrency 50 --route pid --requests 5000
   $ cluster-demo probe --keep-alive --connections 1      # one connection for everything: one PID
+  $ cluster-demo probe --h2                              # HTTP/2, 50 streams on 1 connection: one PID
+  $ cluster-demo probe --h2 --connections 8              # 8 HTTP/2 connections: every worker
   $ cluster-demo browser                                 # what a real browser does, and why
   $ cluster-demo probe --url http://127.0.0.1:3000 --expect-workers 4
   $ cluster-demo probe --url https://lb.example/app --expect-hosts 3 --expect-workers 12
@@ -61,6 +65,7 @@ Examples:
         expectHosts: flags.expectHosts,
         retries: flags.retries,
         insecure: flags.insecure,
+        tls: flags.tls,
         chaosMs: flags.chaos,
         reload: flags.reload,
       };

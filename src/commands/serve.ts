@@ -4,6 +4,25 @@ import { parseChoice, parsePort, parsePositiveInt, parseSched, parseSeconds, par
 import type { SchedulingPolicy } from '../server/primary.js';
 import { newCommand } from './common.js';
 
+interface ServeFlags {
+  port: number;
+  host: string;
+  workers: number;
+  sched: SchedulingPolicy;
+  maxN: number;
+  grace: number;
+  headersTimeout?: number;
+  name?: string;
+  log: 'human' | 'json';
+  stats?: boolean;
+  live: boolean;
+  color: boolean;
+  tls: boolean;
+  h2: boolean;
+  cert?: string;
+  key?: string;
+}
+
 export function makeServeCommand(): Command {
   return newCommand('serve')
     .description('run the clustered server: one worker per CPU, respawned when they die')
@@ -15,6 +34,10 @@ export function makeServeCommand(): Command {
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
     .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
+    .option('--tls', 'HTTPS (HTTP/1.1 over TLS)', false)
+    .option('--h2', 'HTTPS offering HTTP/2 and HTTP/1.1 by ALPN (curl, browsers and old clients all work)', false)
+    .option('--cert <file>', 'with --tls or --h2: your certificate, PEM (default: a self-signed one for localhost, 127.0.0.1 and ::1, made at start, in memory)')
+    .option('--key <file>', 'with --cert: its private key, PEM')
     .option('--stats', 'answer /_cluster/stats, /_cluster/events, /metrics and /dashboard on any --host (default: on a loopback host only)')
     .option('--no-stats', 'no per-worker counts and no stats routes')
     .option('--no-live', 'on a terminal, log lines only (no live table of the workers)')
@@ -39,13 +62,28 @@ Examples:
   $ cluster-demo serve --host 0.0.0.0 --sched none
   $ cluster-demo serve --host 0.0.0.0 --name web-1     # one of several hosts behind a load balancer
   $ cluster-demo serve --log json | jq .type           # the lifecycle as JSON lines
+  $ cluster-demo serve --h2                            # HTTPS with HTTP/2: one browser, one connection, one worker
+  $ curl -k --http2 https://127.0.0.1:3000/pid
   $ open http://127.0.0.1:3000/dashboard               # every worker's count, live, in your browser
   $ curl http://127.0.0.1:3000/metrics                 # the same for Prometheus (gathered by the primary)
   $ curl http://127.0.0.1:3000/pid`,
     )
-    .action(async (opts: { port: number; host: string; workers: number; sched: SchedulingPolicy; maxN: number; grace: number; headersTimeout?: number; name?: string; log: 'human' | 'json'; stats?: boolean; live: boolean; color: boolean }) => {
-      const { runServe } = await import('../serve/run.js');
+    .action(async (opts: ServeFlags) => {
+      const [{ runServe }, { UsageError }, { loadCertificate, CertificateFileError }] = await Promise.all([import('../serve/run.js'), import('../core/errors.js'), import('../server/tls/certificate.js')]);
+      if (opts.tls && opts.h2) throw new UsageError('choose --tls (HTTP/1.1) or --h2 (HTTP/2 and HTTP/1.1), not both', 'serve');
+      if ((opts.cert === undefined) !== (opts.key === undefined)) throw new UsageError('--cert and --key go together (the certificate and its private key)', 'serve');
+      const protocol = opts.h2 ? 'h2' : opts.tls ? 'https' : 'http';
+      if (opts.cert && protocol === 'http') throw new UsageError('--cert and --key are for --tls or --h2', 'serve');
+      let tls;
+      try {
+        tls = opts.cert && opts.key ? loadCertificate(opts.cert, opts.key) : undefined;
+      } catch (err) {
+        if (err instanceof CertificateFileError) throw new UsageError(`--${err.option}: ${err.message}`, 'serve');
+        throw err;
+      }
       process.exitCode = await runServe({
+        protocol,
+        tls,
         port: opts.port,
         host: opts.host,
         workers: opts.workers,

@@ -4,7 +4,7 @@
  * here, the same engine as `probe`). Returns data; report/compare-report.ts renders it.
  */
 import os from 'node:os';
-import { UsageError } from '../core/errors.js';
+import { OptionsError } from '../core/errors.js';
 import type { LoadOptions } from '../load/engine.js';
 import type { SchedulingPolicy } from '../server/policy.js';
 import type { SpawnedServer } from '../server/spawn.js';
@@ -72,9 +72,9 @@ export interface CompareResult {
 }
 
 export function validateCompareOptions(options: CompareOptions): void {
-  if (options.requests !== undefined && options.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', 'compare');
+  if (options.requests !== undefined && options.durationMs !== undefined) throw new OptionsError('use either {requests} or {durationMs}, not both');
   if (options.mode === 'single-vs-cluster' && options.workers < 2) {
-    throw new UsageError('--single-vs-cluster needs at least 2 workers to compare against one process', 'compare');
+    throw new OptionsError('{singleVsCluster} needs at least 2 {workers} to compare against one process');
   }
 }
 

@@ -14,11 +14,11 @@ const NGINX_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin', '/o
 export function findNginx(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit !== undefined) {
     if (isExecutableFile(explicit)) return explicit;
-    throw new ExpectedError(`--nginx-path ${explicit} is not an executable file`);
+    throw new ExpectedError(`{nginxPath} ${explicit} is not an executable file`);
   }
   const found = findOnPath(['nginx'], NGINX_DIRS, env);
   if (found) return found;
-  throw new ExpectedError(`no nginx found on PATH or in ${NGINX_DIRS.slice(0, 3).join(', ')}; install it (e.g. apt-get install nginx) or pass --nginx-path <file>`);
+  throw new ExpectedError(`no nginx found on PATH or in ${NGINX_DIRS.slice(0, 3).join(', ')}; install it (e.g. apt-get install nginx) or pass {nginxPath} <file>`);
 }
 
 /** `nginx -v` prints "nginx version: nginx/1.22.1" on stderr. */

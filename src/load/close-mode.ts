@@ -165,13 +165,13 @@ export function sniName(host: string): string | undefined {
 }
 
 /** https, a new connection per request: the handshake is part of each request, as for a first visit. */
-function makeTlsSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>, insecure: boolean): Send {
+function makeTlsSender(target: CloseTarget, timeoutMs: number, inFlight: Set<PendingRequest>, insecure: boolean, ca: string | undefined): Send {
   // The certificate check uses the URL's host even where SNI cannot carry it (an IP address).
   const servername = sniName(target.servername);
   return (done) => {
     const parser = new ResponseParser();
     const pending = newPending(timeoutMs, inFlight, done, () => socket.destroy());
-    const socket = tls.connect({ port: target.port, host: target.ip, servername, rejectUnauthorized: !insecure, checkServerIdentity: (_, cert) => tls.checkServerIdentity(target.servername, cert) });
+    const socket = tls.connect({ port: target.port, host: target.ip, servername, ca, rejectUnauthorized: !insecure, checkServerIdentity: (_, cert) => tls.checkServerIdentity(target.servername, cert) });
     socket.on('secureConnect', () => socket.write(target.request));
     socket.on('data', (data: Buffer) => {
       if (pending.finished || pending.response) return;
@@ -209,7 +209,7 @@ export async function openCloseModeSender(options: LoadOptions, observer: LoadOb
   let send: Send;
   if (options.target.protocol === 'https:') {
     transport = 'tls';
-    send = makeTlsSender(target, options.timeoutMs, inFlight, options.insecure ?? false);
+    send = makeTlsSender(target, options.timeoutMs, inFlight, options.insecure ?? false, options.ca);
   } else if ((options.transport ?? 'raw') === 'raw' && loadRawTcp()) {
     transport = 'raw';
     send = makeRawSender(target, options.timeoutMs, inFlight);

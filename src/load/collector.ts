@@ -50,6 +50,8 @@ export class LoadCollector {
   ok = 0;
   failed = 0;
   retries = 0;
+  /** HTTP/2: streams sent again because a GOAWAY refused them unprocessed. */
+  goawayRetries = 0;
   portBackoffs = 0;
 
   /** One logical request (after any retries): started at `startedAt` (performance.now()), took latencyMs. */

@@ -2,13 +2,15 @@
  * The load engine: `concurrency` lanes issue requests through one Sender, chosen once per run:
  *
  * - a new connection per request (close-mode.ts, the default): what shows the cluster's balancing;
- * - HTTP/1.1 keep-alive (keep-alive.ts): reused connections, each pinned to the worker that accepted it.
+ * - HTTP/1.1 keep-alive (keep-alive.ts): reused connections, each pinned to the worker that accepted it;
+ * - HTTP/2 (h2.ts): streams multiplexed over a few sessions, each pinned to one worker too.
  *
  * Outcomes go into a LoadCollector (constant memory); the engine never prints.
  */
 import { performance } from 'node:perf_hooks';
 import { openCloseModeSender } from './close-mode.js';
 import { LoadCollector, type Outcome } from './collector.js';
+import { openH2Sender } from './h2.js';
 import { openKeepAliveSender } from './keep-alive.js';
 import type { HttpProtocol, Sender, UsedTransport } from './sender.js';
 
@@ -36,6 +38,10 @@ export interface LoadOptions {
   transport?: Transport;
   /** https: accept a certificate that does not verify (self-signed, wrong name). */
   insecure?: boolean;
+  /** https: trust exactly this certificate (PEM), e.g. the in-process cluster's self-signed one. */
+  ca?: string;
+  /** http/1.1 (default) or h2: streams over `connections` HTTP/2 sessions (default 1). */
+  protocol?: HttpProtocol;
   /** Keep issuing requests (past `requests`/`durationMs`) until this settles, e.g. a reload under load. */
   holdOpenUntil?: Promise<unknown>;
   /** Aborting stops issuing new requests; in-flight ones finish. */
@@ -80,7 +86,8 @@ const PROGRESS_INTERVAL_MS = 200;
 const PORT_NOTICE = 'ran out of local ports (EADDRNOTAVAIL): backing off and retrying; for long runs widen net.ipv4.ip_local_port_range or set net.ipv4.tcp_tw_reuse=1';
 
 /** The one Sender for this run. */
-function openSender(options: LoadOptions, observer: LoadObserver): Promise<Sender> {
+async function openSender(options: LoadOptions, observer: LoadObserver): Promise<Sender> {
+  if (options.protocol === 'h2') return openH2Sender(options);
   if (options.keepAlive) return openKeepAliveSender(options);
   return openCloseModeSender(options, observer);
 }
@@ -185,5 +192,6 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   const cpu = process.cpuUsage(cpuAtStart);
   observer.onProgress?.(progress());
   await sender.close();
+  collector.goawayRetries = sender.goawayRetries ?? 0;
   return { options, collector, startedAt, endedAt, wallStartedAt, cpu, transport: sender.transport, protocol: sender.protocol };
 }

@@ -18,7 +18,7 @@ export async function openKeepAliveSender(options: LoadOptions): Promise<Sender>
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
-    connect: { rejectUnauthorized: !options.insecure },
+    connect: { rejectUnauthorized: !options.insecure, ca: options.ca },
   });
   return {
     transport: 'undici',

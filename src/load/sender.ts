@@ -22,6 +22,8 @@ export interface Sender {
   readonly protocol: HttpProtocol;
   /** Sends one request; `done` is called exactly once, with a response or a failure. */
   send(done: Done): void;
+  /** HTTP/2: streams sent again because the server refused them unprocessed (a GOAWAY). */
+  readonly goawayRetries?: number;
   /** Frees what the sender holds (timers, pools, sessions) once the last request has finished. */
   close(): Promise<void>;
 }

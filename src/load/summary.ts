@@ -25,6 +25,8 @@ export interface RouteReport {
   failed: number;
   /** Extra attempts after connection errors (--retries); not counted as requests. */
   retries: number;
+  /** HTTP/2: streams the server refused unprocessed (GOAWAY, a worker draining) and that were sent again. */
+  goawayRetries: number;
   /** Failures by cause: ECONNRESET, ECONNREFUSED, timeout, HTTP 503, … */
   errors: Record<string, number>;
   statusCodes: Record<string, number>;
@@ -32,8 +34,10 @@ export interface RouteReport {
   portBackoffs: number;
   durationMs: number;
   rps: number;
-  /** What carried the requests: 'raw' (libuv TCP handle), 'net' (net.Socket) or 'undici' (keep-alive). */
+  /** What carried the requests: 'raw' (libuv TCP handle), 'net' (net.Socket), 'tls', 'undici' (keep-alive) or 'h2'. */
   transport: string;
+  /** The protocol the responses came over, as negotiated. */
+  protocol: 'http/1.1' | 'h2';
   latencyMs: LatencySummary;
   /**
    * Over the workers expected (those that served nothing count as 0); maxMinRatio null when one got nothing.
@@ -73,12 +77,14 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
     ok: c.ok,
     failed: c.failed,
     retries: c.retries,
+    goawayRetries: c.goawayRetries,
     errors: record(c.errors),
     statusCodes: record(c.statusCodes),
     portBackoffs: c.portBackoffs,
     durationMs: round(durationMs, 1),
     rps: round(durationMs > 0 ? (c.completed * 1000) / durationMs : 0, 1),
     transport: recording.transport,
+    protocol: recording.protocol,
     latencyMs: summarizeLatency(c.latency),
     fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null, hosts: byHost.fairness },
     workers: tallies.map((t, i) => {

@@ -2,9 +2,9 @@
  * `cluster-demo probe`: boots the cluster in-process (or targets --url), runs the load per route, and returns
  * the result as data. Rendering lives in report/; this module never prints.
  */
-import { UsageError } from '../core/errors.js';
+import { OptionsError } from '../core/errors.js';
 import { runLoad, type LoadObserver, type LoadRecording } from '../load/engine.js';
-import { checkReachable } from '../load/reachable.js';
+import { checkReachable, checkSpeaksH2 } from '../load/reachable.js';
 import { summarizeRoute, type RouteReport } from '../load/summary.js';
 import { pathPrefix } from '../load/url.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
@@ -28,7 +28,12 @@ export interface ProbeOptions {
   n: number;
   timeoutMs: number;
   keepAlive: boolean;
+  /** Keep-alive: the pool's cap; HTTP/2: the sessions the streams share (default 1). */
   connections?: number;
+  /** Send over HTTP/2 (https targets; in-process: the cluster serves --h2). */
+  h2?: boolean;
+  /** In-process only: the cluster serves https (HTTP/1.1 over TLS). */
+  tls?: boolean;
   expectWorkers?: number;
   /** Fail unless at least this many hosts (x-hostname) answered, e.g. behind a load balancer. */
   expectHosts?: number;
@@ -70,6 +75,8 @@ export interface ProbeResult {
   policy: SchedulingPolicy | null;
   /** In-process reuseport on Linux: net.ipv4.tcp_migrate_req when the cluster started; null otherwise. */
   tcpMigrateReq: 0 | 1 | null;
+  /** What the requests were sent over: HTTP/1.1, or HTTP/2 (negotiated; each route says it too). */
+  protocol: 'http/1.1' | 'h2';
   workersExpected: number | null;
   concurrency: number;
   keepAlive: boolean;
@@ -102,19 +109,22 @@ export interface ProbeResult {
 }
 
 /** The load's own rules, for every command that runs the probe (probe, fleet): one line each, exit 2. */
-export function validateLoadShape(load: Pick<ProbeOptions, 'connections' | 'keepAlive' | 'requests' | 'durationMs'>, command: string): void {
-  if (load.connections !== undefined && !load.keepAlive) {
-    throw new UsageError('--connections caps the keep-alive pool; add --keep-alive (without it every request opens a new connection)', command);
+export function validateLoadShape(load: Pick<ProbeOptions, 'connections' | 'keepAlive' | 'requests' | 'durationMs' | 'h2'>): void {
+  if (load.h2 && load.keepAlive) throw new OptionsError('{h2} always reuses its connections (streams over --connections sessions): leave out {keepAlive}');
+  if (load.connections !== undefined && !load.keepAlive && !load.h2) {
+    throw new OptionsError('{connections} caps the keep-alive pool (or the HTTP/2 sessions); add {keepAlive} or {h2} (without them every request opens a new connection)');
   }
-  if (load.requests !== undefined && load.durationMs !== undefined) throw new UsageError('use either --requests or --duration, not both', command);
+  if (load.requests !== undefined && load.durationMs !== undefined) throw new OptionsError('use either {requests} or {durationMs}, not both');
 }
 
 export function validateProbeOptions(options: ProbeOptions): void {
-  if (options.url && options.chaosMs !== undefined) throw new UsageError('--chaos needs the in-process cluster; it cannot be used with --url', 'probe');
-  if (options.url && options.reload) throw new UsageError('--reload needs the in-process cluster; it cannot be used with --url', 'probe');
-  if (options.url && options.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'probe');
-  validateLoadShape(options, 'probe');
-  if (options.insecure && options.url?.protocol !== 'https:') throw new UsageError('--insecure is for https:// targets (--url https://…)', 'probe');
+  if (options.url && options.chaosMs !== undefined) throw new OptionsError('{chaosMs} needs the in-process cluster; it cannot be used with {url}');
+  if (options.url && options.reload) throw new OptionsError('{reload} needs the in-process cluster; it cannot be used with {url}');
+  if (options.url && options.sched !== 'rr') throw new OptionsError('{sched} applies to the in-process cluster; it cannot be used with {url}');
+  if (options.url && options.tls) throw new OptionsError('{tls} makes the in-process cluster serve https; with {url} the URL says it (https://…)');
+  if (options.h2 && options.url && options.url.protocol !== 'https:') throw new OptionsError('{h2} needs an https:// target: HTTP/2 is spoken over TLS here, as browsers do');
+  validateLoadShape(options);
+  if (options.insecure && options.url?.protocol !== 'https:') throw new OptionsError('{insecure} is for https:// targets ({url} https://…)');
 }
 
 export interface ProbeObserver extends LoadObserver {
@@ -131,6 +141,74 @@ function routesFor(options: ProbeOptions): Array<{ route: string; path: string; 
   return options.route === 'pid' ? [pid] : options.route === 'api' ? [api] : [pid, api];
 }
 
+/** What the probe runs against: the in-process cluster it booted, or the --url server (checked reachable). */
+interface Target {
+  url: URL;
+  cluster?: RunningCluster;
+  /** https: the certificate to trust (the in-process cluster's own self-signed one). */
+  ca?: string;
+  events: ClusterEvent[];
+}
+
+async function openTarget(options: ProbeOptions): Promise<Target> {
+  const events: ClusterEvent[] = [];
+  if (options.url) {
+    const reach = { insecure: options.insecure };
+    if (options.h2) await checkSpeaksH2(options.url, Math.min(options.timeoutMs, 5000), reach);
+    else await checkReachable(options.url, Math.min(options.timeoutMs, 5000), reach);
+    return { url: options.url, events };
+  }
+  const protocol = options.h2 ? 'h2' : options.tls ? 'https' : 'http';
+  const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol, onEvent: (e) => events.push(e) });
+  return { url: new URL(cluster.url), cluster, ca: cluster.certificate?.cert, events };
+}
+
+/** --chaos: a random listening worker SIGKILLed every interval, never the last one listening. */
+function startChaos(cluster: RunningCluster, options: ProbeOptions, observe: ProbeObserver): NodeJS.Timeout | undefined {
+  if (options.chaosMs === undefined) return undefined;
+  if (options.workers < 2) observe.onNotice?.('chaos never kills the last listening worker, so with 1 worker nothing is killed: use 2 or more workers');
+  // The point is that the others keep serving while one is replaced (with none left, the primary closes the
+  // listening socket and clients are refused).
+  return setInterval(() => {
+    if (cluster.workers.filter((w) => w.listening).length > 1) cluster.killWorker();
+  }, options.chaosMs);
+}
+
+interface RoutesRun {
+  routes: RouteReport[];
+  recordings: LoadRecording[];
+  reload: ProbeResult['reload'];
+  cpu: { user: number; system: number };
+  wallMs: number;
+}
+
+/** Each route's load in turn (the first one under a rolling restart with --reload). */
+async function runRoutes(options: ProbeOptions, target: Target, expected: { workers: number | null; hosts: number | null }, observe: ProbeObserver): Promise<RoutesRun> {
+  const run: RoutesRun = { routes: [], recordings: [], reload: null, cpu: { user: 0, system: 0 }, wallMs: 0 };
+  let reloadPending = options.reload;
+  for (const { route, path, requests } of routesFor(options)) {
+    if (options.signal?.aborted) break;
+    observe.onRouteStart?.(route, path);
+    let reloading: Promise<unknown> | undefined;
+    if (target.cluster && reloadPending) {
+      reloadPending = false;
+      reloading = reloadUnderLoad(target.cluster).then((info) => (run.reload = info));
+    }
+    const { concurrency, durationMs, keepAlive, connections, timeoutMs, retries, insecure, signal } = options;
+    const recording = await runLoad(
+      { target: target.url, path, concurrency, requests, durationMs, keepAlive, connections, timeoutMs, retries, insecure, signal, ca: target.ca, protocol: options.h2 ? 'h2' : 'http/1.1', holdOpenUntil: reloading?.catch(() => undefined) },
+      observe,
+    );
+    // The same window as the wall time (not the setup before it, e.g. loading undici).
+    run.cpu = addCpu(run.cpu, recording.cpu);
+    run.wallMs += recording.endedAt - recording.startedAt;
+    await reloading;
+    run.recordings.push(recording);
+    run.routes.push(summarizeRoute(route, recording, expected.workers, expected.hosts));
+  }
+  return run;
+}
+
 export async function runProbe(options: ProbeOptions, observer: ProbeObserver = {}): Promise<ProbeResult> {
   validateProbeOptions(options);
   const notices: string[] = [];
@@ -141,73 +219,18 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
       observer.onNotice?.(line);
     },
   };
-  const events: ClusterEvent[] = [];
-  let cluster: RunningCluster | undefined;
-  let target: URL;
-  if (options.url) {
-    target = options.url;
-    await checkReachable(target, Math.min(options.timeoutMs, 5000), options.insecure);
-  } else {
-    cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, onEvent: (e) => events.push(e) });
-    target = new URL(cluster.url);
-  }
-  const workersExpected = options.expectWorkers ?? (cluster ? options.workers : null);
-  const hostsExpected = options.expectHosts ?? null;
-  const statsSources = options.statsSources ?? (cluster ? [() => cluster!.stats()] : [statsOverHttp(target, { insecure: options.insecure })]);
+  const target = await openTarget(options);
+  const { cluster } = target;
+  const expected = { workers: options.expectWorkers ?? (cluster ? options.workers : null), hosts: options.expectHosts ?? null };
+  const statsSources = options.statsSources ?? (cluster ? [() => cluster.stats()] : [statsOverHttp(target.url, { insecure: options.insecure })]);
   const statsBefore = await Promise.all(statsSources.map((read) => read()));
-  const probeStartedWall = Date.now();
+  const startedWall = Date.now();
   const initialPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
-  const routes: RouteReport[] = [];
-  const recordings: LoadRecording[] = [];
-  let reloadInfo: ProbeResult['reload'] = null;
-  let cpu = { user: 0, system: 0 };
-  let loadWallMs = 0;
-  let chaosTimer: NodeJS.Timeout | undefined;
-
+  observe.onStart?.({ target: target.url.origin, inProcess: cluster !== undefined, workers: expected.workers });
+  const chaosTimer = cluster ? startChaos(cluster, options, observe) : undefined;
+  let run: RoutesRun;
   try {
-    observe.onStart?.({ target: target.origin, inProcess: cluster !== undefined, workers: workersExpected });
-    if (cluster && options.chaosMs !== undefined) {
-      if (options.workers < 2) observe.onNotice?.('--chaos never kills the last listening worker, so with --workers 1 nothing is killed: use 2 or more');
-      const running = cluster;
-      // Never the last listening worker: the point is that the others keep serving while one is replaced
-      // (with none left, the primary closes the listening socket and clients are refused).
-      chaosTimer = setInterval(() => {
-        if (running.workers.filter((w) => w.listening).length > 1) running.killWorker();
-      }, options.chaosMs);
-    }
-    let reloadPending = options.reload;
-    for (const { route, path, requests } of routesFor(options)) {
-      if (options.signal?.aborted) break;
-      observe.onRouteStart?.(route, path);
-      let reloadPromise: Promise<unknown> | undefined;
-      if (cluster && reloadPending) {
-        reloadPending = false;
-        reloadPromise = reloadUnderLoad(cluster).then((info) => (reloadInfo = info));
-      }
-      const recording = await runLoad(
-        {
-          target,
-          path,
-          concurrency: options.concurrency,
-          requests,
-          durationMs: options.durationMs,
-          keepAlive: options.keepAlive,
-          connections: options.connections,
-          timeoutMs: options.timeoutMs,
-          retries: options.retries,
-          insecure: options.insecure,
-          holdOpenUntil: reloadPromise?.catch(() => undefined),
-          signal: options.signal,
-        },
-        observe,
-      );
-      // The same window as the wall time below (not the setup before it, e.g. loading undici).
-      cpu = addCpu(cpu, recording.cpu);
-      loadWallMs += recording.endedAt - recording.startedAt;
-      await reloadPromise;
-      recordings.push(recording);
-      routes.push(summarizeRoute(route, recording, workersExpected, hostsExpected));
-    }
+    run = await runRoutes(options, target, expected, observe);
   } finally {
     clearInterval(chaosTimer);
   }
@@ -215,32 +238,31 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   // say how long each replacement took rather than "none yet".
   if (cluster && options.chaosMs !== undefined && !options.signal?.aborted) await waitForAllListening(cluster, options.workers, 5_000);
   const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
-  const serverCounts = await readServerCounts(statsSources, statsBefore, routes);
+  const serverCounts = await readServerCounts(statsSources, statsBefore, run.routes);
   if (cluster) await cluster.stop();
-
-  const chaos = options.chaosMs !== undefined ? summarizeDeaths(events, recordings, probeStartedWall, options.chaosMs) : null;
-  const allWorkersServed = workersExpected === null ? null : routes.every((r) => r.allWorkersServed === true);
+  const { routes } = run;
   return {
-    target: options.url ? options.url.href.replace(/\/$/, '') : target.origin,
+    target: options.url ? options.url.href.replace(/\/$/, '') : target.url.origin,
     inProcess: cluster !== undefined,
     policy: cluster ? cluster.policy : null,
-    tcpMigrateReq: events.find((e) => e.type === 'primary-started')?.tcpMigrateReq ?? null,
-    workersExpected,
+    tcpMigrateReq: target.events.find((e) => e.type === 'primary-started')?.tcpMigrateReq ?? null,
+    protocol: options.h2 ? 'h2' : 'http/1.1',
+    workersExpected: expected.workers,
     concurrency: options.concurrency,
     keepAlive: options.keepAlive,
-    connections: options.keepAlive ? (options.connections ?? options.concurrency) : null,
+    connections: options.h2 ? (options.connections ?? 1) : options.keepAlive ? (options.connections ?? options.concurrency) : null,
     retries: options.retries,
-    allWorkersServed,
-    hostsExpected,
-    allHostsServed: hostsExpected === null ? null : routes.every((r) => r.hostsSeen >= hostsExpected),
+    allWorkersServed: expected.workers === null ? null : routes.every((r) => r.allWorkersServed === true),
+    hostsExpected: expected.hosts,
+    allHostsServed: expected.hosts === null ? null : routes.every((r) => r.hostsSeen >= expected.hosts!),
     allOk: routes.every((r) => r.failed === 0),
     interrupted: options.signal?.aborted ?? false,
     routes,
     initialPids,
     finalPids,
-    generator: generatorCost(cpu, routes.reduce((sum, r) => sum + r.requests, 0), loadWallMs),
-    chaos,
-    reload: reloadInfo,
+    generator: generatorCost(run.cpu, routes.reduce((sum, r) => sum + r.requests, 0), run.wallMs),
+    chaos: options.chaosMs !== undefined ? summarizeDeaths(target.events, run.recordings, startedWall, options.chaosMs) : null,
+    reload: run.reload,
     serverCounts,
     notices,
   };

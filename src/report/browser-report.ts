@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import { requestsPerPid, type BrowserRequest } from '../browser/analyze.js';
 import type { BrowserResult, BrowserScenarioResult } from '../browser/experiment.js';
+import { renderMeetTable, type MeetRow } from './meet-table.js';
 import { formatInt, formatMs, makeTable } from './style.js';
 
 const WHAT: Record<BrowserScenarioResult['name'], (s: BrowserScenarioResult, path: string) => string> = {
@@ -16,15 +17,25 @@ function connectionCell(r: BrowserRequest, c: ChalkInstance): string {
   return `${r.connectionId} ${r.connectionReused ? c.dim('reused') : c.cyan('new')}`;
 }
 
+const PROTOCOL_NAMES: Record<string, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HTTP/2' };
+export const protocolName = (protocol: string | null) => (protocol === null ? 'no response' : (PROTOCOL_NAMES[protocol] ?? protocol));
+
+/** Several hosts answered (a balancer in front): each PID is shown with its host, as the probe does. */
+function severalHosts(s: BrowserScenarioResult): boolean {
+  return new Set(s.requests.flatMap((r) => (r.host === null ? [] : [r.host]))).size > 1;
+}
+
 function renderScenario(s: BrowserScenarioResult, c: ChalkInstance): string {
   const path = new URL(s.requests[0]?.url ?? 'http://x/').pathname;
   const unit = s.name === 'fetch-burst' ? 'fetch' : 'tab';
-  const lines = [c.bold(s.name) + c.dim(`  ·  ${WHAT[s.name](s, path)}`)];
-  const table = makeTable([unit, 'PID', 'queued', 'sent at', 'ended at', 'connection', 'status'], ['right', 'right', 'right', 'right', 'right', 'left', 'left'], c);
+  const lines = [c.bold(s.name) + c.dim(`  ·  ${protocolName(s.protocol)}  ·  ${WHAT[s.name](s, path)}`)];
+  const hosts = severalHosts(s);
+  const table = makeTable([unit, hosts ? 'host › PID' : 'PID', 'queued', 'sent at', 'ended at', 'connection', 'status'], ['right', 'right', 'right', 'right', 'right', 'left', 'left'], c);
   for (const r of s.requests) {
+    const pid = r.pid === null ? c.dim('?') : String(r.pid);
     table.push([
       String(r.index),
-      r.pid === null ? c.dim('?') : String(r.pid),
+      hosts && r.host !== null ? `${r.host} › ${pid}` : pid,
       ms(r.queuedMs),
       ms(r.startedMs),
       ms(r.endedMs),
@@ -46,9 +57,27 @@ export function renderBrowserReport(result: BrowserResult, c: ChalkInstance): st
   const browser = `${result.browser.name} ${result.browser.version}${result.browser.headless ? ', headless' : ''}`;
   const parts = [c.bold(`cluster-demo browser → ${result.target}`) + c.dim(` (${where}) · ${browser}`), ''];
   for (const s of result.scenarios) parts.push(renderScenario(s, c), '');
-  if (result.conclusion) parts.push(c.bold(result.conclusion));
+  if (result.conclusion) parts.push(c.bold(result.conclusion), '');
+  parts.push(c.bold('How a browser meets the cluster') + c.dim(' (last column: measured in this run)'), renderMeetTable(measuredMeetRows(result.scenarios), c, 'measured here'));
   parts.push(c.dim(`queued: from the page asking to the bytes being sent · times from the DevTools protocol · ${formatMs(result.durationMs)} in all`));
   return parts.join('\n');
+}
+
+const SENDS: Record<BrowserScenarioResult['name'], string> = { 'same-url': 'tabs, same URL', 'distinct-urls': 'tabs, distinct URLs', 'fetch-burst': 'parallel fetches' };
+
+/** The explanation table with what this run measured: one row per scenario. Pure. */
+export function measuredMeetRows(scenarios: readonly BrowserScenarioResult[]): MeetRow[] {
+  return scenarios.map((s) => {
+    const k = s.connections.length;
+    const p = s.pids.length;
+    return {
+      protocol: protocolName(s.protocol),
+      sends: `${s.requests.length} ${SENDS[s.name]}: ${s.serialized ? 'one at a time' : 'at once'}`,
+      over: `${k} connection${k === 1 ? '' : 's'}`,
+      spreads: p > k ? 'a proxy in front: requests' : 'the cluster: connections',
+      meets: `${p} PID${p === 1 ? '' : 's'}`,
+    };
+  });
 }
 
 /** The --json document: the result itself. */

@@ -1,4 +1,5 @@
 import type { ClusterEvent } from '../server/primary.js';
+import type { CertificateInfo } from '../server/tls/certificate.js';
 
 const POLICY_NOTE = {
   rr: 'rr (round-robin: the primary accepts each connection and hands it to the next worker)',
@@ -30,7 +31,11 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
     case 'worker-listening':
       return [];
     case 'ready':
-      return [`listening on ${event.listenUrl}`, ...(event.dashboardUrl ? [`Dashboard: ${event.dashboardUrl} (live per-worker counts; /metrics for Prometheus)`] : [])];
+      return [
+        `listening on ${event.listenUrl}${event.protocol === 'h2' ? ' (HTTP/2 and HTTP/1.1, by ALPN)' : ''}`,
+        ...(event.certificate ? [certificateLine(event.certificate)] : []),
+        ...(event.dashboardUrl ? [`Dashboard: ${event.dashboardUrl} (live per-worker counts; /metrics for Prometheus)`] : []),
+      ];
     case 'worker-died':
       return [`Worker ${event.pid} died (${event.signal ?? `exit code ${event.code}`})`];
     case 'worker-start-failed':
@@ -56,6 +61,11 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
     case 'stopped':
       return [event.exitCode === 0 ? 'Stopped' : 'Stopped (some workers had to be killed)'];
   }
+}
+
+function certificateLine(info: CertificateInfo): string {
+  const names = info.subjectAltName?.replace(/DNS:|IP Address:/g, '') ?? 'no names';
+  return `TLS: ${info.selfSigned ? 'self-signed certificate (made at start, in memory)' : 'certificate'} for ${names}; SHA-256 ${info.fingerprint256}`;
 }
 
 function formatDelay(ms: number): string {

@@ -3,6 +3,7 @@ import type { RouteReport } from '../load/summary.js';
 import type { ProbeResult } from '../probe/run.js';
 import { describeCause } from '../load/causes.js';
 import { GENERATOR_SATURATED } from '../stats/generator.js';
+import { HOW_A_BROWSER_MEETS_THE_CLUSTER, renderMeetTable } from './meet-table.js';
 import { bar, formatInt, formatMs, formatPercent, makeTable } from './style.js';
 
 const BAR_WIDTH = 28;
@@ -16,7 +17,10 @@ export function routeVerdict(result: ProbeResult, route: RouteReport): { ok: boo
   }
   if (route.allWorkersServed) return { ok: true, text: seen > expected ? `all ${expected} workers handled traffic (${seen} PIDs: replacements included)` : `all ${expected} workers handled traffic` };
   let text = `only ${seen} of ${expected} workers handled traffic`;
-  if (result.keepAlive) {
+  if (result.protocol === 'h2') {
+    const conns = result.connections ?? 1;
+    text += ` — HTTP/2: ${conns} connection${conns === 1 ? '' : 's'} carried every request as streams, and the cluster balances connections, not requests, so each connection stays with the worker that accepted it`;
+  } else if (result.keepAlive) {
     const conns = result.connections ?? 0;
     text += ` — keep-alive: ${conns} connection${conns === 1 ? '' : 's'} carried every request, and the cluster balances connections, not requests, so each connection stays with the worker that accepted it`;
   }
@@ -88,7 +92,9 @@ function renderWorkerTable(result: ProbeResult, route: RouteReport, c: ChalkInst
 
 function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance): string {
   const lines: string[] = [];
-  const connMode = result.keepAlive ? `keep-alive, ${result.connections} connection${result.connections === 1 ? '' : 's'}` : 'a new connection per request';
+  const plural = result.connections === 1 ? '' : 's';
+  const connMode =
+    result.protocol === 'h2' ? `HTTP/2, ${result.connections} connection${plural}, up to ${result.concurrency} streams at once` : result.keepAlive ? `keep-alive, ${result.connections} connection${plural}` : 'a new connection per request';
   lines.push(c.bold(`GET ${route.path}`) + c.dim(`  ·  concurrency ${result.concurrency}  ·  ${connMode}`));
   lines.push(renderWorkerTable(result, route, c));
   const failed = route.failed > 0 ? c.red(`${formatInt(route.failed)} failed`) : '0 failed';
@@ -96,6 +102,7 @@ function renderRoute(result: ProbeResult, route: RouteReport, c: ChalkInstance):
   lines.push(
     `Requests: ${formatInt(route.requests)} · ${formatInt(route.ok)} ok · ${failed}${causes.length ? ` (${causes.join(', ')})` : ''}` +
       (route.retries > 0 ? ` · ${formatInt(route.retries)} retried` : '') +
+      (route.goawayRetries > 0 ? ` · ${formatInt(route.goawayRetries)} sent again after a GOAWAY (refused unprocessed)` : '') +
       ` · ${formatInt(route.rps)} req/s`,
   );
   lines.push(`Latency: p50 ${formatMs(route.latencyMs.p50)} · p90 ${formatMs(route.latencyMs.p90)} · p99 ${formatMs(route.latencyMs.p99)} · max ${formatMs(route.latencyMs.max)}`);
@@ -196,10 +203,10 @@ export function renderProbeReport(result: ProbeResult, c: ChalkInstance): string
   if (result.interrupted) parts.push(c.yellow('interrupted: the figures cover the requests sent before Ctrl-C'), '');
   for (const route of result.routes) parts.push(renderRoute(result, route, c), '');
   parts.push(...renderReload(result, c), ...renderChaos(result, c), ...renderCountMismatches(result, c), ...renderMigrateNote(result, c), ...renderGenerator(result, c));
-  if (!result.keepAlive && result.allWorkersServed) {
+  if (!result.keepAlive && result.protocol === 'http/1.1' && result.allWorkersServed) {
     parts.push(c.dim(`Each request used a new TCP connection, and ${whoSpreads(result.policy)}, so they spread over the workers.`));
-    parts.push(c.dim('Browser tabs on one URL meet one worker: Chromium sends them one at a time (its cache lock) on one reused'));
-    parts.push(c.dim('keep-alive connection, while distinct URLs spread over up to 6 connections. See it: cluster-demo browser.'));
+    parts.push(c.dim('A browser does not open a connection per request; what it does instead (see it: cluster-demo browser --protocols h1,h2):'));
+    parts.push(renderMeetTable(HOW_A_BROWSER_MEETS_THE_CLUSTER, c));
   }
   return parts.join('\n').replace(/\n+$/, '');
 }

@@ -8,12 +8,17 @@ import { ExpectedError } from '../core/errors.js';
 import { formatClusterEvent } from '../report/cluster-log.js';
 import { makeChalk } from '../report/style.js';
 import { ClusterStartError, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import type { ServeProtocol } from '../server/demo-server.js';
+import type { TlsMaterial } from '../server/tls/certificate.js';
 import { startServeView, type ServeView } from './live.js';
 import { serveLogLine, type ServeLogEvent } from './log.js';
 
 export type LogFormat = 'human' | 'json';
 
 export interface ServeOptions {
+  protocol?: ServeProtocol;
+  /** https and h2: the user's certificate; undefined: a self-signed one. */
+  tls?: TlsMaterial;
   port: number;
   host: string;
   workers: number;
@@ -49,6 +54,8 @@ function makeLogger(options: ServeOptions, line: (text: string) => void): (event
 async function start(options: ServeOptions, log: (event: ServeLogEvent) => void): Promise<RunningCluster> {
   try {
     return await startCluster({
+      protocol: options.protocol,
+      tls: options.tls,
       port: options.port,
       host: options.host,
       workers: options.workers,

@@ -1,7 +1,9 @@
 /** The cluster's public shape: options, events, the running cluster, and its start errors. */
 import type { BackoffOptions } from './backoff.js';
 import type { SchedulingPolicy } from './policy.js';
+import type { ServeProtocol } from './demo-server.js';
 import type { ClusterStatsDoc } from './stats/document.js';
+import type { CertificateInfo, TlsMaterial } from './tls/certificate.js';
 
 export interface ClusterOptions {
   /** 0 picks a free port. Default 3000. */
@@ -10,6 +12,10 @@ export interface ClusterOptions {
   host?: string;
   /** Default os.availableParallelism(). */
   workers?: number;
+  /** http (default), https (HTTP/1.1 over TLS) or h2 (HTTP/2 and HTTP/1.1 by ALPN, over TLS). */
+  protocol?: ServeProtocol;
+  /** https and h2: the certificate and key; without them the primary makes a self-signed one at start. */
+  tls?: TlsMaterial;
   /** Node's scheduling policy; fixed for the process at the first fork. Default rr. */
   sched?: SchedulingPolicy;
   maxN?: number;
@@ -49,7 +55,7 @@ export type ClusterEvent = { at: number } & (
   | { type: 'worker-started'; pid: number; id: number; slot: number; replacing?: number }
   | { type: 'worker-listening'; pid: number; id: number; slot: number }
   /** dashboardUrl: the live page, where the stats routes answer (else null). */
-  | { type: 'ready'; url: string; listenUrl: string; pids: number[]; dashboardUrl?: string | null }
+  | { type: 'ready'; url: string; listenUrl: string; pids: number[]; dashboardUrl?: string | null; protocol?: ServeProtocol; certificate?: CertificateInfo | null }
   | { type: 'worker-died'; pid: number; id: number; slot: number; code: number | null; signal: string | null; uptimeMs: number }
   | { type: 'worker-start-failed'; pid: number; slot: number; message: string }
   | { type: 'worker-respawning'; slot: number; delayMs: number; afterPid: number }
@@ -85,6 +91,9 @@ export interface RunningCluster {
   host: string;
   port: number;
   policy: SchedulingPolicy;
+  protocol: ServeProtocol;
+  /** https and h2: the certificate every worker serves (PEM, and what a client needs to trust exactly it). */
+  certificate: (CertificateInfo & { cert: string }) | null;
   primaryPid: number;
   /** The live workers, now. */
   readonly workers: WorkerInfo[];

@@ -1,17 +1,23 @@
 /**
- * Graceful stop of one HTTP server without dropping a connection that was just handed to it.
+ * Graceful stop of one server (http, https, or HTTP/2 with its HTTP/1.1 fallback) without dropping a connection
+ * that was just handed to it.
  *
  * Node 26 changed `server.closeIdleConnections()` (and so `server.close()`, which calls it): it now also
  * destroys a connection that has not sent its first request yet. Under the cluster that is exactly a
  * connection the primary has just handed to a worker that is draining (a rolling restart): the client's
  * request is on its way and it gets a reset or "socket hang up". Node 20, 22 and 24 leave such a connection
- * alone. So a draining server here never calls either: it stops listening through net.Server's close, closes
- * idle keep-alive connections itself, and gives a connection that has not spoken yet a moment to send its
- * request (answered with `connection: close`), closing it only if it stays silent.
+ * alone. So a draining server here never calls either: it stops listening through net.Server's close
+ * (node-internals/stop-listening.ts), closes idle keep-alive connections itself, and gives a connection that
+ * has not spoken yet a moment to send its request (answered with `connection: close`), closing it only if it
+ * stays silent. An HTTP/2 session gets a GOAWAY (session.close()): its open streams finish, new ones go
+ * elsewhere.
  */
 import type http from 'node:http';
+import type { Http2Session } from 'node:http2';
 import type net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { stopListening } from '../node-internals/stop-listening.js';
+import type { DemoResponse } from './handler.js';
 
 interface ConnectionState {
   requests: number;
@@ -19,72 +25,103 @@ interface ConnectionState {
   response?: http.ServerResponse;
 }
 
+interface Tracked {
+  /** HTTP/1.1 connections (over TLS: the TLS sockets, which are what requests name as their socket). */
+  connections: Map<net.Socket, ConnectionState>;
+  sessions: Set<Http2Session>;
+  /** HTTP/2 responses still being written (an HTTP/1.1 response is found through its connection). */
+  h2Responses: Set<DemoResponse>;
+  draining: boolean;
+}
+
 /** How long a connection that has sent nothing yet may take to send its request once draining began. */
 export const SILENT_CONNECTION_GRACE_MS = 1_000;
 
-const tracked = new WeakMap<http.Server, Map<net.Socket, ConnectionState>>();
+const tracked = new WeakMap<net.Server, Tracked>();
 
 /**
- * Keeps per-connection state for drainServer. Per connection: one map entry; per request: two assignments
- * (no closure, no listener), so the request path stays as cheap as before.
+ * Keeps per-connection state for drainServer. Per connection: one map entry; per HTTP/1.1 request: two
+ * assignments (no closure, no listener), so the request path stays as cheap as before. `secure`: the server
+ * speaks TLS, so connections are tracked once their handshake is done.
  */
-export function trackConnections(server: http.Server): void {
-  const connections = new Map<net.Socket, ConnectionState>();
-  tracked.set(server, connections);
+export function trackConnections(server: net.Server, secure: boolean): void {
+  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false };
+  tracked.set(server, state);
   function forget(this: net.Socket): void {
-    connections.delete(this);
+    state.connections.delete(this);
   }
-  server.on('connection', (socket: net.Socket) => {
-    connections.set(socket, { requests: 0 });
+  server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    // An HTTP/2 connection is its session's business (below).
+    if ((socket as TLSSocket).alpnProtocol === 'h2') return;
+    state.connections.set(socket, { requests: 0 });
     socket.once('close', forget);
+    // Accepted while draining (a hand-off already on its way): it too gets a moment to send its request.
+    if (state.draining) closeIfSilent(state, socket);
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const state = connections.get(req.socket);
-    if (state) {
-      state.requests++;
-      state.response = res;
+    if (req.httpVersionMajor >= 2) {
+      state.h2Responses.add(res);
+      res.once('close', () => state.h2Responses.delete(res));
+      return;
     }
+    const connection = state.connections.get(req.socket);
+    if (connection) {
+      connection.requests++;
+      connection.response = res;
+    }
+  });
+  server.on('session', (session: Http2Session) => {
+    state.sessions.add(session);
+    session.once('close', () => state.sessions.delete(session));
+    if (state.draining) session.close();
   });
 }
 
 /** Responses started and not yet finished, over the connections tracked for `server` (minus `skip`'s). */
-export function unfinishedResponses(server: http.Server, skip: (res: http.ServerResponse) => boolean): number {
+export function unfinishedResponses(server: net.Server, skip: (res: DemoResponse) => boolean): number {
+  const state = tracked.get(server);
+  if (!state) return 0;
   let count = 0;
-  for (const state of tracked.get(server)?.values() ?? []) if (state.response && !state.response.writableFinished && !skip(state.response)) count++;
+  for (const connection of state.connections.values()) if (connection.response && !connection.response.writableFinished && !skip(connection.response)) count++;
+  for (const res of state.h2Responses) if (!res.writableFinished && !skip(res)) count++;
   return count;
+}
+
+function closeIfSilent(state: Tracked, socket: net.Socket): void {
+  setTimeout(() => {
+    if (state.connections.get(socket)?.requests === 0) socket.destroy();
+  }, SILENT_CONNECTION_GRACE_MS).unref();
 }
 
 /**
  * Stop accepting; close idle keep-alive connections now and busy ones once their response is out; a
- * connection that has not sent a request yet gets SILENT_CONNECTION_GRACE_MS to do so. `onClosed` runs when
- * the last connection has ended. The handler's `isShuttingDown` should turn true first, so responses from
- * now on say `connection: close`.
+ * connection that has not sent a request yet gets SILENT_CONNECTION_GRACE_MS to do so; HTTP/2 sessions get a
+ * GOAWAY. `onClosed` runs when the last connection has ended. The handler's `isShuttingDown` should turn true
+ * first, so HTTP/1.1 responses from now on say `connection: close`.
  */
-export function drainServer(server: http.Server, onClosed: () => void): void {
-  const connections = tracked.get(server);
-  if (!connections) {
+export function drainServer(server: net.Server, onClosed: () => void): void {
+  const state = tracked.get(server);
+  if (!state) {
     // Not a server of createDemoServer: Node's own behaviour is all we have.
     server.close(() => onClosed());
-    server.closeIdleConnections();
+    (server as http.Server).closeIdleConnections?.();
     return;
   }
+  state.draining = true;
   stopListening(server, onClosed);
+  for (const session of state.sessions) session.close();
   const closeIfIdle = (socket: net.Socket) => {
-    const state = connections.get(socket);
-    if (state && state.requests > 0 && state.response?.writableFinished) socket.destroy();
+    const connection = state.connections.get(socket);
+    if (connection && connection.requests > 0 && connection.response?.writableFinished) socket.destroy();
   };
-  for (const [socket, state] of connections) {
-    if (state.requests === 0) {
-      setTimeout(() => {
-        if (connections.get(socket)?.requests === 0) socket.destroy();
-      }, SILENT_CONNECTION_GRACE_MS).unref();
-    } else if (state.response?.writableFinished) {
-      socket.destroy();
-    } else {
-      state.response?.once('finish', () => setImmediate(closeIfIdle, socket));
-    }
+  for (const [socket, connection] of state.connections) {
+    if (connection.requests === 0) closeIfSilent(state, socket);
+    else if (connection.response?.writableFinished) socket.destroy();
+    else connection.response?.once('finish', () => setImmediate(closeIfIdle, socket));
   }
   // A request that arrives while draining (on a connection accepted just before) is answered with
   // `connection: close`; should the client keep the socket anyway, close it once the response is out.
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => res.once('finish', () => setImmediate(closeIfIdle, req.socket)));
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (req.httpVersionMajor < 2) res.once('finish', () => setImmediate(closeIfIdle, req.socket));
+  });
 }

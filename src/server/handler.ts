@@ -1,7 +1,6 @@
 import http from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import os from 'node:os';
-import { trackConnections } from './drain.js';
 import type { CountedRoute } from './stats/document.js';
 import { DASHBOARD_COOKIE, type StatsRoutes } from './stats/endpoints.js';
 import type { RequestCounter } from './stats/worker-stats.js';
@@ -127,52 +126,4 @@ export function createRequestHandler(options: HandlerOptions): DemoListener {
     res.writeHead(reply.status, headers);
     res.end(body);
   };
-}
-
-/** What llhttp's error codes mean, for the one-line body of a 400 (the client sent something unparseable). */
-const PARSE_ERRORS: Record<string, string> = {
-  HPE_INVALID_METHOD: 'unknown method (this server answers GET and HEAD)',
-  HPE_INVALID_URL: 'invalid request target (percent-encode non-ASCII bytes and control characters)',
-  HPE_INVALID_VERSION: 'unsupported HTTP version',
-  HPE_INVALID_HEADER_TOKEN: 'invalid character in a header',
-  HPE_INVALID_CONSTANT: 'malformed request line',
-  HPE_LF_EXPECTED: 'malformed line ending',
-  HPE_CR_EXPECTED: 'malformed line ending',
-  HPE_INVALID_CONTENT_LENGTH: 'invalid content-length',
-  HPE_UNEXPECTED_CONTENT_LENGTH: 'content-length together with transfer-encoding',
-  HPE_INVALID_TRANSFER_ENCODING: 'invalid transfer-encoding',
-  HPE_INVALID_CHUNK_SIZE: 'invalid chunk size',
-};
-
-export interface DemoServerOptions extends HandlerOptions {
-  headersTimeoutMs?: number;
-  requestTimeoutMs?: number;
-  keepAliveTimeoutMs?: number;
-}
-
-/**
- * The one HTTP server: cluster workers, the single-process baseline of `compare` and every test run this.
- * Node's header and request timeouts stay on (overridable, never disabled) so slow clients cannot pin it.
- */
-export function createDemoServer(options: DemoServerOptions): http.Server {
-  const serverOptions: http.ServerOptions = {};
-  if (options.headersTimeoutMs !== undefined) serverOptions.headersTimeout = options.headersTimeoutMs;
-  if (options.requestTimeoutMs !== undefined) serverOptions.requestTimeout = options.requestTimeoutMs;
-  if (options.keepAliveTimeoutMs !== undefined) serverOptions.keepAliveTimeout = options.keepAliveTimeoutMs;
-  const shortest = Math.min(options.headersTimeoutMs ?? Infinity, options.requestTimeoutMs ?? Infinity);
-  // Node checks the timeouts every 30 s by default; short timeouts need a shorter check to take effect.
-  if (Number.isFinite(shortest)) serverOptions.connectionsCheckingInterval = Math.max(100, Math.min(30_000, shortest / 2));
-  const server = http.createServer(serverOptions, createRequestHandler(options) as http.RequestListener);
-  trackConnections(server);
-  // A malformed request must never crash the process: answer 400 where the socket is still writable.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const reason = status === 431 ? 'request headers too large' : status === 408 ? 'request timed out' : `bad request: ${PARSE_ERRORS[err.code ?? ''] ?? 'malformed HTTP request'}`;
-    socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
-  });
-  return server;
 }

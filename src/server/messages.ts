@@ -3,6 +3,8 @@
  * sides are type-checked against one definition.
  */
 import type { ClusterEvent } from './cluster-api.js';
+import type { ServeProtocol } from './demo-server.js';
+import type { TlsMaterial } from './tls/certificate.js';
 import type { ClusterStatsDoc, WorkerReport } from './stats/document.js';
 
 /** How the primary tells a worker what to serve; passed in the worker's environment at fork time. */
@@ -13,6 +15,9 @@ export interface WorkerConfig {
   primaryPid: number;
   /** The name sent in x-hostname (`serve --name`); undefined: os.hostname(). */
   name?: string;
+  protocol: ServeProtocol;
+  /** https and h2: the certificate every worker serves (the user's, or the primary's self-signed one). */
+  tls?: TlsMaterial;
   /** --sched reuseport: listen on a socket of its own with SO_REUSEPORT. */
   reusePort?: boolean;
   /** count: keep per-worker counters and report them; endpoints: answer /_cluster/*, /metrics, /dashboard. */

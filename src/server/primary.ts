@@ -14,7 +14,8 @@ import { ClusterStartError, type ClusterEvent, type ClusterOptions, type EventBo
 import { forkWorker, killWorkerProcess, type ForkSetup } from './fork.js';
 import { rollingRestart } from './reload.js';
 import { retireWorker } from './retire.js';
-import { clusterSettings, freezeSchedulingPolicy, resolvePort, workerConfig, workerEntryPath, type ClusterSettings } from './settings.js';
+import { certificateFor, clusterSettings, freezeSchedulingPolicy, resolvePort, workerConfig, workerEntryPath, type ClusterSettings } from './settings.js';
+import type { CertificateInfo } from './tls/certificate.js';
 import { classifyExit, isListening, markListening, type ClusterPhase, type ExitStatus, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 import { readTcpMigrateReq } from './policy.js';
 import { PrimaryStats } from './stats/primary-stats.js';
@@ -51,6 +52,7 @@ class ClusterPrimary {
     readonly port: number,
     readonly url: string,
     readonly listenUrl: string,
+    readonly certificate: CertificateInfo | null,
   ) {
     this.slots = Array.from({ length: settings.workers }, (_, index) => ({ index, quickDeaths: 0 }));
     this.started = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
@@ -103,7 +105,8 @@ class ClusterPrimary {
     if (this.phase === 'starting' && this.slots.every((slot) => slot.current && isListening(slot.current))) {
       this.phase = 'ready';
       const dashboardUrl = this.settings.stats.endpoints ? `${this.url}/dashboard` : null;
-      this.emit({ type: 'ready', url: this.url, listenUrl: this.listenUrl, pids: this.slots.map((slot) => slot.current!.pid), dashboardUrl });
+      const pids = this.slots.map((slot) => slot.current!.pid);
+      this.emit({ type: 'ready', url: this.url, listenUrl: this.listenUrl, pids, dashboardUrl, protocol: this.settings.protocol, certificate: this.certificate });
       this.settleStart.resolve();
     }
   }
@@ -210,10 +213,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const settings = clusterSettings(options);
   freezeSchedulingPolicy(settings.policy);
   const port = await resolvePort(settings);
+  const certificate = await certificateFor(settings);
+  if (certificate) settings.tls = certificate.tls;
   cluster.setupPrimary({ exec: workerEntryPath(), args: [], execArgv: settings.workerExecArgv, silent: false });
-  const listenUrl = `http://${formatHostForUrl(settings.host)}:${port}`;
-  const url = `http://${formatHostForUrl(connectableHost(settings.host))}:${port}`;
-  const primary = new ClusterPrimary(settings, port, url, listenUrl);
+  const scheme = settings.protocol === 'http' ? 'http' : 'https';
+  const listenUrl = `${scheme}://${formatHostForUrl(settings.host)}:${port}`;
+  const url = `${scheme}://${formatHostForUrl(connectableHost(settings.host))}:${port}`;
+  const primary = new ClusterPrimary(settings, port, url, listenUrl, certificate?.info ?? null);
   await primary.start();
   return {
     url,
@@ -221,6 +227,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     host: settings.host,
     port,
     policy: settings.policy,
+    protocol: settings.protocol,
+    certificate: certificate ? { ...certificate.info, cert: certificate.tls.cert } : null,
     primaryPid: process.pid,
     get workers() {
       return primary.workers();

@@ -10,7 +10,9 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ClusterStartError, SchedulingPolicyError, type ClusterOptions } from './cluster-api.js';
 import { DEFAULT_MAX_N } from './handler.js';
 import { describeListenError } from './listen-errors.js';
+import type { ServeProtocol } from './demo-server.js';
 import type { WorkerConfig } from './messages.js';
+import { describeCertificate, selfSignedCertificate, type CertificateInfo, type TlsMaterial } from './tls/certificate.js';
 import { reusePortUnsupported, type SchedulingPolicy } from './policy.js';
 import { assertPortFree, findFreePort } from './ports.js';
 
@@ -25,6 +27,7 @@ export interface ClusterSettings extends Omit<ClusterOptions, 'backoff' | 'stats
   readyTimeoutMs: number;
   backoff: BackoffOptions;
   workerExecArgv: string[];
+  protocol: ServeProtocol;
   /** count: workers keep and report counters; endpoints: the stats routes answer (else 404). */
   stats: { count: boolean; endpoints: boolean };
 }
@@ -47,6 +50,7 @@ export function clusterSettings(options: ClusterOptions): ClusterSettings {
     readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     workerExecArgv: options.workerExecArgv ?? [],
+    protocol: options.protocol ?? 'http',
     stats: statsSettings(options.stats, options.host ?? '127.0.0.1'),
   };
 }
@@ -103,11 +107,20 @@ export function workerConfig(settings: ClusterSettings, port: number): WorkerCon
     primaryPid: process.pid,
     name: settings.name,
     reusePort: settings.policy === 'reuseport',
+    protocol: settings.protocol,
+    tls: settings.tls,
     stats: settings.stats,
     headersTimeoutMs: settings.headersTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
   };
+}
+
+/** https and h2: the user's certificate, or a self-signed one made now (in memory), with what clients need to know. */
+export async function certificateFor(settings: Pick<ClusterSettings, 'protocol' | 'tls'>): Promise<{ tls: TlsMaterial; info: CertificateInfo } | null> {
+  if (settings.protocol === 'http') return null;
+  const tls = settings.tls ?? (await selfSignedCertificate());
+  return { tls, info: describeCertificate(tls, settings.tls === undefined) };
 }
 
 /** The compiled worker entry; when these sources run as TypeScript (under vitest), the built copy in dist/. */

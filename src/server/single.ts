@@ -6,7 +6,8 @@
  */
 import { serveLogLine } from '../serve/log.js';
 import { drainServer } from './drain.js';
-import { createDemoServer, currentIdentity, DEFAULT_MAX_N } from './handler.js';
+import { createDemoServer } from './demo-server.js';
+import { currentIdentity, DEFAULT_MAX_N } from './handler.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
 
 const port = Number(process.argv[2] ?? 0);

@@ -4,9 +4,9 @@
  * its lifecycle, and (stats on) its counters, batched per tick.
  */
 import cluster from 'node:cluster';
-import type http from 'node:http';
 import { drainServer, unfinishedResponses } from './drain.js';
-import { createDemoServer, currentIdentity, type DemoResponse } from './handler.js';
+import { createDemoServer, type DemoServer } from './demo-server.js';
+import { currentIdentity } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
 import { createStatsRoutes, type StatsRoutes } from './stats/endpoints.js';
 import { WorkerStats } from './stats/worker-stats.js';
@@ -24,14 +24,16 @@ if (!cluster.isWorker || !cluster.worker || rawConfig === undefined) {
 
 const config = JSON.parse(rawConfig) as WorkerConfig;
 let shuttingDown = false;
-let server: http.Server | undefined;
+let server: DemoServer | undefined;
 let routes: StatsRoutes | undefined;
 const stats = config.stats.count
-  ? new WorkerStats(send, { inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res as DemoResponse) ?? false) : 0) })
+  ? new WorkerStats(send, { inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res) ?? false) : 0) })
   : undefined;
 routes = stats && config.stats.endpoints ? createStatsRoutes(stats, send) : undefined;
 
 server = createDemoServer({
+  protocol: config.protocol,
+  tls: config.tls,
   identity: currentIdentity(cluster.worker.id, config.primaryPid, config.name),
   maxN: config.maxN,
   isShuttingDown: () => shuttingDown,
@@ -41,8 +43,9 @@ server = createDemoServer({
   counter: stats,
   statsRoutes: routes,
 });
-stats?.watch(server);
-const demo = server;
+// Connections are counted once accepted (over TLS, once the handshake is done).
+stats?.watch(server, config.protocol === 'http' ? 'connection' : 'secureConnection');
+const demo: DemoServer = server;
 
 let listening = false;
 demo.on('error', (err: NodeJS.ErrnoException) => {
