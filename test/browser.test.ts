@@ -86,6 +86,22 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(doc.conclusion).toMatch(/^One PID in the tabs is the browser's doing/);
   });
 
+  it('--h2: every scenario over one HTTP/2 connection and one PID; Chromium trusted exactly the cluster\'s certificate', async () => {
+    const result = await runCli(['browser', '--h2', '--workers', '2', '--n', '100000000', '--fetches', '8', '--json'], { env, timeoutMs: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as BrowserResult;
+    expect(doc).toMatchObject({ protocols: ['h2'], allOk: true });
+    expect(doc.target).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    for (const s of doc.scenarios) {
+      expect(s.protocol, s.name).toBe('h2');
+      expect(s.requests.every((r) => r.protocol === 'h2' && r.error === null)).toBe(true);
+      expect(s.connections, s.name).toHaveLength(1);
+      expect(s.pids, s.name).toHaveLength(1);
+    }
+    expect(doc.scenarios.find((s) => s.name === 'distinct-urls')!.verdict).toContain('HTTP/2 multiplexes every request to one origin over one connection, and the cluster balances connections');
+  });
+
   it("--url against the seed's Express cluster: the PIDs come from the bodies", async () => {
     const port = await findFreePort('127.0.0.1');
     const server = await spawnServer(SEED_FIXTURE, [], { env: { WORKERS: '2', PORT: String(port) }, readyTimeoutMs: 15_000 });

@@ -1,7 +1,7 @@
 /** The fleet's pure parts: host grouping and two-level fairness, the nginx configuration, upstream parsing. */
 import { describe, expect, it } from 'vitest';
 import { instanceAddress } from '../src/fleet/fleet.js';
-import { parseUpstreams, renderNginxConfig } from '../src/fleet/nginx-config.js';
+import { http2Directive, parseUpstreams, renderNginxConfig } from '../src/fleet/nginx-config.js';
 import { groupByHost, hostsSeen } from '../src/stats/hosts.js';
 
 describe('groupByHost', () => {
@@ -76,5 +76,18 @@ describe('parseUpstreams and instance addresses', () => {
   it('one loopback address per instance on Linux, 127.0.0.1 elsewhere', () => {
     expect([0, 1, 2].map((i) => instanceAddress(i, 'linux'))).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
     expect(instanceAddress(1, 'darwin')).toBe('127.0.0.1');
+  });
+});
+
+describe('nginx config for HTTP/2 in front', () => {
+  const base = { upstreams: ['127.0.0.11:4001'], listen: '127.0.0.1:8443', balance: 'round-robin' as const, keepalive: 8, location: '/', tls: { certificate: '/d/cert.pem', key: '/d/key.pem', http2: true } };
+
+  it('nginx before 1.25.1 takes http2 as a listen parameter; later ones the http2 directive', () => {
+    expect(renderNginxConfig({ ...base, version: '1.22.1' })).toContain('    listen 127.0.0.1:8443 ssl http2;\n    ssl_certificate /d/cert.pem;');
+    const modern = renderNginxConfig({ ...base, version: '1.27.3' });
+    expect(modern).toContain('    listen 127.0.0.1:8443 ssl;\n    http2 on;\n    ssl_certificate /d/cert.pem;');
+    // Upstream stays HTTP/1.1 keep-alive.
+    expect(modern).toContain('      proxy_http_version 1.1;\n      proxy_set_header Connection "";');
+    expect([http2Directive('1.25.0'), http2Directive('1.25.1'), http2Directive('2.0.0'), http2Directive(undefined)]).toEqual([false, true, true, true]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Beyond one machine, for real: `cluster-demo fleet` with a real nginx (Debian's, found on PATH or in
  * /usr/sbin), and `probe --url` through an nginx location with a path prefix, over http and over https with a
- * self-signed certificate made here by openssl. Skipped, with the reason said once, without nginx; in CI a
+ * self-signed certificate made here (selfsigned, as serve --tls makes its own). Skipped, with the reason said once, without nginx; in CI a
  * missing nginx fails the run (test/global-setup.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,8 @@ import { renderNginxConfig } from '../src/fleet/nginx-config.js';
 import { startNginx, waitUntilAnswering, type RunningNginx } from '../src/fleet/nginx.js';
 import type { ProbeResult } from '../src/probe/run.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
-import { nginx as nginxProgram } from './external.js';
+import { selfSignedCertificate } from '../src/server/tls/certificate.js';
+import { chromium, nginx as nginxProgram } from './external.js';
 import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
 
 const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
@@ -60,6 +61,24 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     expect(doc.allHostsServed).toBe(true);
     // Reused upstream connections may leave a worker idle: the exit code follows what was measured.
     expect(result.code).toBe(doc.allWorkersServed ? 0 : 1);
+  });
+
+  it.skipIf(!chromium.path)('--h2 --browser: one HTTP/2 connection from the browser to nginx, yet distinct URLs meet several workers; no key left on disk', async () => {
+    const before = leftovers();
+    const result = await runCli(['fleet', '--h2', '--browser', '--hosts', '2', '--workers', '2', '--route', 'pid', '--requests', '200', '--json'], { env: { CHROME_PATH: chromium.path }, timeoutMs: 90_000 });
+    const doc = JSON.parse(result.stdout) as FleetResult;
+    expect(doc.fleet.lb).toMatchObject({ protocol: 'h2', keepalive: 8 });
+    // The probe over HTTP/2 through nginx: one connection, yet every host answered.
+    expect(doc).toMatchObject({ protocol: 'h2', connections: 1, allHostsServed: true, allOk: true });
+    expect(doc.routes[0]!.protocol).toBe('h2');
+    const distinct = doc.browser!.scenarios.find((s) => s.name === 'distinct-urls')!;
+    expect(distinct.protocol).toBe('h2');
+    expect(distinct.connections).toHaveLength(1);
+    expect(distinct.pids.length).toBeGreaterThanOrEqual(2);
+    expect(distinct.verdict).toContain('One browser connection, yet');
+    expect(new Set(distinct.requests.map((r) => r.host)).size).toBeGreaterThanOrEqual(1);
+    expect(leftovers()).toEqual(before);
+    expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
   });
 
   it('Ctrl-C: the probe stops, the report covers what was sent, nginx and every instance are stopped (exit 130)', async () => {
@@ -116,7 +135,9 @@ describe.skipIf(!nginxProgram.path)('probe --url through an nginx location /app/
     mkdirSync(path.join(dir, 'logs'));
     const certificate = path.join(dir, 'cert.pem');
     const key = path.join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', certificate, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const material = await selfSignedCertificate(1);
+    writeFileSync(certificate, material.cert);
+    writeFileSync(key, material.key, { mode: 0o600 });
     const upstream = new URL(cluster.url).host;
     for (const tls of [false, true]) {
       const port = await findFreePort('127.0.0.1');

@@ -28,8 +28,8 @@ export interface BrowserOptions {
   protocols?: BrowserProtocol[];
   /** --url https://…: accept a certificate that does not verify. */
   insecure?: boolean;
-  /** --url https://…: the public-key hashes (base64 SHA-256 of the SPKI) of the certificates to trust exactly. */
-  trustSpki?: string[];
+  /** --url https://…: the one certificate to trust (PEM), e.g. one this tool made (fleet's nginx). */
+  ca?: string;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
 }
@@ -157,7 +157,8 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
   const protocols = options.url ? [] : (options.protocols ?? ['http/1.1']);
   // HTTP/2 in-process: the certificate is made first, so the browser trusts exactly it from its start.
   const tls: TlsMaterial | undefined = protocols.includes('h2') ? await selfSignedCertificate() : undefined;
-  const trust = tls ? [describeCertificate(tls, true).spkiSha256] : (options.trustSpki ?? []);
+  const trusted = tls?.cert ?? options.ca;
+  const trust = trusted ? [describeCertificate(trusted, true).spkiSha256] : [];
   // Kept as promises: a start still under way when Ctrl-C comes is waited for in `finally`, then stopped.
   const booting: Array<Promise<RunningCluster>> = [];
   const launching = launchBrowser(found.path, options.headed, trust);
@@ -166,7 +167,7 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     const facts: ScenarioFacts[] = [];
     let cluster: RunningCluster | undefined;
     if (options.url) {
-      await untilInterrupted(checkReachable(options.url, 5000, { insecure: options.insecure }));
+      await untilInterrupted(checkReachable(options.url, 5000, { insecure: options.insecure, ca: options.ca }));
       const launched = await untilInterrupted(launching);
       observer.onStart?.({ target: options.url.href, browser: `${launched.name} ${launched.version}`, protocol: options.url.protocol === 'https:' ? 'https' : 'http/1.1' });
       facts.push(...(await runScenarios({ launched, options, untilInterrupted, observer }, options.url)));

@@ -4,7 +4,10 @@ import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from '
 import type { FleetOptions } from '../fleet/fleet.js';
 import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, unlessInterrupted, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
-interface FleetFlags extends LoadFlags, OutputFlags, Pick<FleetOptions, 'hosts' | 'workers' | 'sched' | 'balance' | 'lbKeepalive' | 'nginxPath'> {
+interface FleetFlags extends LoadFlags, OutputFlags, Pick<FleetOptions, 'hosts' | 'workers' | 'sched' | 'balance' | 'nginxPath'> {
+  lbKeepalive?: number;
+  browser: boolean;
+  browserPath?: string;
   printConfig: boolean;
   upstream?: string[];
   retries: number;
@@ -23,7 +26,9 @@ export function makeFleetCommand(): Command {
     .option('-w, --workers <n>', 'workers per instance', parsePositiveInt, 2)
     .option('--sched <policy>', 'scheduling policy of every instance: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--balance <method>', `nginx's method: ${BALANCE_METHODS.join(', ')}`, parseChoice(BALANCE_METHODS), 'round-robin')
-    .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request)", parseNonNegativeInt, 0)
+    .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request; default 0, with --h2 8)", parseNonNegativeInt)
+    .option('--browser', 'after the probe, the browser scenarios through nginx (with --h2: one HTTP/2 connection from the browser)', false)
+    .option('--browser-path <file>', 'with --browser: Chromium or Chrome to drive')
     .option('--nginx-path <file>', 'nginx to run (default: nginx on PATH, /usr/sbin, /usr/local/sbin)')
     .option('--print-config', 'print the nginx configuration for real machines (with --upstream) and exit', false)
     .option('--upstream <host:port,...>', 'with --print-config: the instances, e.g. 10.0.0.1:3000,10.0.0.2:3000', upstreamList)
@@ -37,6 +42,7 @@ Exit codes: 0 every host and worker served and nothing failed · 1 one did not, 
 Examples:
   $ cluster-demo fleet                                   # 3 hosts × 2 workers behind nginx
   $ cluster-demo fleet --balance least-conn --lb-keepalive 8
+  $ cluster-demo fleet --h2 --browser                    # HTTP/2 to nginx: one browser connection, many workers
   $ cluster-demo fleet --print-config --upstream 10.0.0.1:3000,10.0.0.2:3000 > cluster-demo.conf`,
     )
     .action(async (flags: FleetFlags) => {
@@ -45,16 +51,19 @@ Examples:
       if (flags.printConfig) {
         if (!flags.upstream) throw new UsageError('--print-config needs --upstream host:port,… (your instances)', 'fleet');
         const { renderNginxConfig } = await import('../fleet/nginx-config.js');
-        process.stdout.write(renderNginxConfig({ upstreams: flags.upstream, listen: '80', balance: flags.balance, keepalive: flags.lbKeepalive, location: '/' }));
+        process.stdout.write(renderNginxConfig({ upstreams: flags.upstream, listen: '80', balance: flags.balance, keepalive: flags.lbKeepalive ?? 0, location: '/' }));
         return;
       }
-      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode, validateLoadShape }] = await Promise.all([
+      if (flags.browserPath && !flags.browser) throw new UsageError('--browser-path is for --browser', 'fleet');
+      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode, validateLoadShape }, { DEFAULT_BROWSER_N }, { SCENARIO_NAMES }] = await Promise.all([
         import('../fleet/fleet.js'),
         import('../report/fleet-report.js'),
         import('../report/probe-report.js'),
         import('../report/live.js'),
         import('../report/style.js'),
         import('../probe/run.js'),
+        import('../browser/experiment.js'),
+        import('../browser/analyze.js'),
       ]);
       const probe = { ...loadOptionsFrom(flags), retries: flags.retries };
       validateLoadShape(probe);
@@ -63,7 +72,11 @@ Examples:
       let result;
       try {
         // The children get the terminal's SIGINT too; runFleet stops them either way.
-        const fleet: FleetOptions = { hosts: flags.hosts, workers: flags.workers, sched: flags.sched, balance: flags.balance, lbKeepalive: flags.lbKeepalive, nginxPath: flags.nginxPath, probe };
+        // Behind an HTTP/2 front, nginx keeps HTTP/1.1 connections to the instances, as deployments do.
+        const lbKeepalive = flags.lbKeepalive ?? (flags.h2 ? 8 : 0);
+        // The browser's requests: about 0.25 s of work each, so that queueing shows without a long run.
+        const browser = flags.browser ? { scenarios: [...SCENARIO_NAMES], tabs: 4, fetches: 12, n: Math.round(DEFAULT_BROWSER_N / 3), browserPath: flags.browserPath, headed: false, timeoutMs: 60_000 } : undefined;
+        const fleet: FleetOptions = { hosts: flags.hosts, workers: flags.workers, sched: flags.sched, balance: flags.balance, lbKeepalive, nginxPath: flags.nginxPath, probe, h2: flags.h2, browser };
         const run = withCtrlC((signal) => runFleet({ ...fleet, signal }, live));
         result = await unlessInterrupted(run, FleetInterrupted, 'interrupted: nginx and every instance were stopped', () => live.done());
       } finally {
@@ -71,6 +84,6 @@ Examples:
       }
       if (!result) return;
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
-      process.exitCode = probeExitCode(result);
+      process.exitCode = probeExitCode(result) || (result.browser && !result.browser.allOk ? 1 : 0);
     });
 }

@@ -8,10 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExpectedError } from '../core/errors.js';
+import { runBrowserExperiment, type BrowserOptions, type BrowserResult } from '../browser/experiment.js';
 import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe/run.js';
 import { statsOverHttp } from '../probe/server-counts.js';
 import { findFreePort, type SchedulingPolicy } from '../server/primary.js';
 import { spawnServe, type SpawnedServer } from '../server/spawn.js';
+import { selfSignedCertificate, type TlsMaterial } from '../server/tls/certificate.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';
 import { findNginx, nginxVersion, startNginx, waitUntilAnswering, type RunningNginx } from './nginx.js';
 
@@ -26,6 +28,10 @@ export interface FleetOptions {
   lbKeepalive: number;
   nginxPath?: string;
   probe: FleetProbeOptions;
+  /** nginx speaks TLS and HTTP/2 to the clients (a self-signed certificate, in the temp dir while it runs). */
+  h2?: boolean;
+  /** Also drive the browser scenarios through nginx (the same document as `browser --json`, under `browser`). */
+  browser?: Pick<BrowserOptions, 'scenarios' | 'tabs' | 'fetches' | 'n' | 'browserPath' | 'headed' | 'timeoutMs'>;
   signal?: AbortSignal;
 }
 
@@ -39,10 +45,11 @@ export interface FleetHost {
 
 export interface FleetInfo {
   hosts: FleetHost[];
-  lb: { kind: 'nginx'; version: string; port: number; balance: Balance; keepalive: number };
+  /** protocol: what nginx speaks to the clients (upstream it is HTTP/1.x). */
+  lb: { kind: 'nginx'; version: string; port: number; balance: Balance; keepalive: number; protocol: 'http/1.1' | 'h2' };
 }
 
-export type FleetResult = ProbeResult & { fleet: FleetInfo };
+export type FleetResult = ProbeResult & { fleet: FleetInfo; browser: BrowserResult | null };
 
 export interface FleetObserver extends ProbeObserver {
   onFleetReady?(fleet: FleetInfo): void;
@@ -74,6 +81,48 @@ async function startInstance(index: number, options: FleetOptions): Promise<{ se
   return { server, host: { name, address, port: Number(new URL(server.url).port), primaryPid: server.pid, workerPids } };
 }
 
+/** The generated nginx.conf (and, with h2, the certificate and its key, 0600) in the fleet's temp dir. */
+async function writeBalancerFiles(dir: string, hosts: FleetHost[], port: number, version: string, options: FleetOptions): Promise<{ confFile: string; tls?: TlsMaterial }> {
+  let tls: TlsMaterial | undefined;
+  let files: { certificate: string; key: string; http2: boolean } | undefined;
+  if (options.h2) {
+    tls = await selfSignedCertificate();
+    files = { certificate: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem'), http2: true };
+    writeFileSync(files.certificate, tls.cert, { mode: 0o600 });
+    writeFileSync(files.key, tls.key, { mode: 0o600 });
+  }
+  const confFile = path.join(dir, 'nginx.conf');
+  const upstreams = hosts.map((h) => `${h.address}:${h.port}`);
+  writeFileSync(confFile, renderNginxConfig({ upstreams, listen: `127.0.0.1:${port}`, balance: options.balance, keepalive: options.lbKeepalive, location: '/', localDir: dir, tls: files, version }));
+  return { confFile, tls };
+}
+
+/** The probe's load through nginx: every host and worker expected, each instance's counts read from it directly. */
+async function probeThrough(url: URL, ca: string | undefined, instances: Array<{ server: SpawnedServer }>, options: FleetOptions, observer: FleetObserver): Promise<ProbeResult> {
+  return runProbe(
+    {
+      ...options.probe,
+      url,
+      ca,
+      h2: options.h2,
+      workers: options.hosts * options.workers,
+      sched: 'rr',
+      expectWorkers: options.hosts * options.workers,
+      expectHosts: options.hosts,
+      reload: false,
+      signal: options.signal,
+      // Through nginx a read would reach one instance; each is read directly.
+      statsSources: instances.map((i) => statsOverHttp(new URL(i.server.url))),
+    },
+    observer,
+  );
+}
+
+/** --browser: the browser scenarios through nginx, Chromium trusting exactly the fleet's certificate. */
+function browseThrough(url: URL, tls: TlsMaterial | undefined, options: FleetOptions): Promise<BrowserResult> {
+  return runBrowserExperiment({ ...options.browser!, url, ca: tls?.cert, workers: options.hosts * options.workers, sched: 'rr', signal: options.signal });
+}
+
 export async function runFleet(options: FleetOptions, observer: FleetObserver = {}): Promise<FleetResult> {
   const nginxPath = findNginx(options.nginxPath);
   const version = await nginxVersion(nginxPath);
@@ -90,37 +139,22 @@ export async function runFleet(options: FleetOptions, observer: FleetObserver = 
     checkInterrupted();
     const hosts = instances.map((i) => i.host);
     const port = await findFreePort('127.0.0.1');
-    const confFile = path.join(dir, 'nginx.conf');
-    writeFileSync(
-      confFile,
-      renderNginxConfig({ upstreams: hosts.map((h) => `${h.address}:${h.port}`), listen: `127.0.0.1:${port}`, balance: options.balance, keepalive: options.lbKeepalive, location: '/', localDir: dir }),
-    );
+    const { confFile, tls } = await writeBalancerFiles(dir, hosts, port, version, options);
     nginx = startNginx(nginxPath, dir, confFile);
+    const url = new URL(`${options.h2 ? 'https' : 'http'}://127.0.0.1:${port}/`);
     // From here on a Ctrl-C ends in a report (the probe sees the aborted signal and says it was interrupted).
-    await waitUntilAnswering(`http://127.0.0.1:${port}/pid`, nginx, 10_000);
-    const fleet: FleetInfo = { hosts, lb: { kind: 'nginx', version, port, balance: options.balance, keepalive: options.lbKeepalive } };
+    await waitUntilAnswering(`${url.origin}/pid`, nginx, 10_000);
+    const fleet: FleetInfo = { hosts, lb: { kind: 'nginx', version, port, balance: options.balance, keepalive: options.lbKeepalive, protocol: options.h2 ? 'h2' : 'http/1.1' } };
     observer.onFleetReady?.(fleet);
     const ipHashNote = options.balance === 'ip-hash' && options.hosts > 1 ? 'ip-hash sends every request from one client address to the same host: from this one machine, expect one host' : undefined;
     if (ipHashNote) observer.onNotice?.(ipHashNote);
-    const result = await runProbe(
-      {
-        ...options.probe,
-        url: new URL(`http://127.0.0.1:${port}/`),
-        workers: options.hosts * options.workers,
-        sched: 'rr',
-        expectWorkers: options.hosts * options.workers,
-        expectHosts: options.hosts,
-        reload: false,
-        signal: options.signal,
-        // Each instance's own counts, read from it directly (through nginx a read would reach one of them).
-        statsSources: instances.map((i) => statsOverHttp(new URL(i.server.url))),
-      },
-      observer,
-    );
+    const result = await probeThrough(url, tls?.cert, instances, options, observer);
     if (ipHashNote) result.notices.unshift(ipHashNote);
-    return { ...result, fleet };
+    const browser = options.browser && !options.signal?.aborted ? await browseThrough(url, tls, options) : null;
+    return { ...result, fleet, browser };
   } finally {
-    // nginx first (it holds connections to the instances), then every instance that started, then the files.
+    // nginx first (it holds connections to the instances), then every instance that started, then the files
+    // (the certificate's key among them).
     await nginx?.stop();
     const settled = await Promise.allSettled(starting);
     await Promise.all(settled.map((s) => (s.status === 'fulfilled' ? s.value.server.stop() : undefined)));

@@ -17,8 +17,10 @@ export interface NginxConfigOptions {
   keepalive: number;
   /** The location the instances are served under, e.g. `/` or `/app/` (proxied with the prefix removed). */
   location: string;
-  /** TLS on the listening side: certificate and key files. */
-  tls?: { certificate: string; key: string };
+  /** TLS on the listening side: certificate and key files; `http2` offers HTTP/2 to clients too. */
+  tls?: { certificate: string; key: string; http2?: boolean };
+  /** nginx's version: 1.25.1 moved HTTP/2 from a `listen` parameter to the `http2 on;` directive. */
+  version?: string;
   /** A local, unprivileged run: pid file and temp paths under this directory, errors to stderr. */
   localDir?: string;
 }
@@ -46,8 +48,12 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     lines.push(`    keepalive ${o.keepalive};`);
   }
   lines.push('  }', '', '  server {');
-  lines.push(o.tls ? `    listen ${o.listen} ssl;` : `    listen ${o.listen};`);
+  const http2 = o.tls?.http2 === true;
+  const directive = http2 && http2Directive(o.version);
+  lines.push(o.tls ? `    listen ${o.listen} ssl${http2 && !directive ? ' http2' : ''};` : `    listen ${o.listen};`);
+  if (directive) lines.push('    http2 on;');
   if (o.tls) lines.push(`    ssl_certificate ${o.tls.certificate};`, `    ssl_certificate_key ${o.tls.key};`);
+  if (http2) lines.push('    # HTTP/2 to the clients; HTTP/1.1 to the instances (proxy_pass speaks HTTP/1.x upstream).');
   // proxy_pass with a URI part ("/") replaces the matched location prefix: /app/pid reaches the instance as /pid.
   lines.push(`    location ${o.location} {`, '      proxy_pass http://cluster_demo/;');
   if (o.keepalive > 0) {
@@ -57,6 +63,13 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
   }
   lines.push('      proxy_set_header Host $host;', '      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;', '    }', '  }', '}', '');
   return lines.join('\n');
+}
+
+/** Whether this nginx takes `http2 on;` (1.25.1 and later) rather than `listen … http2`; unknown: the new way. */
+export function http2Directive(version: string | undefined): boolean {
+  const [major = 0, minor = 0, patch = 0] = (version ?? '').split('.').map((part) => Number.parseInt(part, 10) || 0);
+  if (!version || major === 0 && minor === 0) return true;
+  return major > 1 || minor > 25 || (minor === 25 && patch >= 1);
 }
 
 /** `--upstream host:port,host:port` for --print-config; a mistake is the caller's one line (exit 2). */

@@ -34,6 +34,8 @@ export interface ProbeOptions {
   h2?: boolean;
   /** In-process only: the cluster serves https (HTTP/1.1 over TLS). */
   tls?: boolean;
+  /** https: trust exactly this certificate (PEM), e.g. one this tool made (fleet's nginx). */
+  ca?: string;
   expectWorkers?: number;
   /** Fail unless at least this many hosts (x-hostname) answered, e.g. behind a load balancer. */
   expectHosts?: number;
@@ -153,10 +155,10 @@ interface Target {
 async function openTarget(options: ProbeOptions): Promise<Target> {
   const events: ClusterEvent[] = [];
   if (options.url) {
-    const reach = { insecure: options.insecure };
+    const reach = { insecure: options.insecure, ca: options.ca };
     if (options.h2) await checkSpeaksH2(options.url, Math.min(options.timeoutMs, 5000), reach);
     else await checkReachable(options.url, Math.min(options.timeoutMs, 5000), reach);
-    return { url: options.url, events };
+    return { url: options.url, ca: options.ca, events };
   }
   const protocol = options.h2 ? 'h2' : options.tls ? 'https' : 'http';
   const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol, onEvent: (e) => events.push(e) });

@@ -120,7 +120,7 @@ export function workerConfig(settings: ClusterSettings, port: number): WorkerCon
 export async function certificateFor(settings: Pick<ClusterSettings, 'protocol' | 'tls'>): Promise<{ tls: TlsMaterial; info: CertificateInfo } | null> {
   if (settings.protocol === 'http') return null;
   const tls = settings.tls ?? (await selfSignedCertificate());
-  return { tls, info: describeCertificate(tls, settings.tls === undefined) };
+  return { tls, info: describeCertificate(tls.cert, settings.tls === undefined) };
 }
 
 /** The compiled worker entry; when these sources run as TypeScript (under vitest), the built copy in dist/. */

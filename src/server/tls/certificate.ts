@@ -48,8 +48,8 @@ export async function selfSignedCertificate(days = 30): Promise<TlsMaterial> {
   return { cert: pems.cert, key: pems.private };
 }
 
-export function describeCertificate(material: TlsMaterial, selfSigned: boolean): CertificateInfo {
-  const x509 = new X509Certificate(material.cert);
+export function describeCertificate(cert: string, selfSigned: boolean): CertificateInfo {
+  const x509 = new X509Certificate(cert);
   const spki = x509.publicKey.export({ type: 'spki', format: 'der' });
   return {
     fingerprint256: x509.fingerprint256,
