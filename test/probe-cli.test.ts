@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
-import { descendants, isAlive, lines, runCli, sleep, startCli, waitFor, type CliResult } from './helpers.js';
+import { descendants, isAlive, lines, request, runCli, startCli, waitFor, waitForBusyWorker, type CliResult } from './helpers.js';
+import { spawnServe } from '../src/server/spawn.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';
 
@@ -127,12 +128,32 @@ describe('probe --url with nothing listening', () => {
   });
 });
 
+describe('probe --report', () => {
+  it('a path that cannot be written is one line and exit 1, before any request is sent; --report - is refused', async () => {
+    const server = await spawnServe(['--port', '0', '--workers', '1']);
+    try {
+      const result = await runCli(['probe', '--url', server.url, '--report', '/nonexistent/dir/report.html']);
+      expect(result.code).toBe(1);
+      expect(lines(result.stderr)).toEqual(['error: cannot write the report to /nonexistent/dir/report.html: /nonexistent/dir does not exist']);
+      // Nothing reached the server: its own count is still 0.
+      const stats = JSON.parse((await request(server.url, '/_cluster/stats')).body) as { totals: { requests: number } };
+      expect(stats.totals.requests).toBe(0);
+      const dash = await runCli(['probe', '--report', '-']);
+      expect(dash.code).toBe(2);
+      expect(lines(dash.stderr)[0]).toBe('error: --report writes a file (e.g. --report report.html); stdout stays the report or --json');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('probe Ctrl-C', () => {
   it('stops sending, reports what was measured as interrupted, stops the cluster, exit 130', async () => {
     const cli = startCli(['probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress']);
     try {
       const workers = await waitFor('two workers forked', () => (descendants(cli.pid).length === 2 ? descendants(cli.pid) : undefined), 15_000, 50);
-      await sleep(1000); // the workers listen and the load is under way
+      // The load is under way once a worker has served for a while (start-up costs less than this).
+      await waitForBusyWorker(workers, 150);
       cli.kill('SIGINT');
       const result = await cli.done;
       expect(result.code).toBe(130);

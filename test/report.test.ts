@@ -53,7 +53,7 @@ describe('reuseport migration note', () => {
       "note: reuseport with net.ipv4.tcp_migrate_req = 0 (94 reset): the connections queued on a worker's socket are reset when it",
       'closes or dies; sysctl -w net.ipv4.tcp_migrate_req=1 moves them to another worker, --retries 1 sends them again',
     ]);
-    expect(renderMigrateNote(result({ chaos: null, reload: { replaced: [], durationMs: 500 } }, {}, 12), plain)[0]).toContain('(12 retried)');
+    expect(renderMigrateNote(result({ chaos: null, reload: { replaced: [], durationMs: 500, steps: [] } }, {}, 12), plain)[0]).toContain('(12 retried)');
     expect(renderMigrateNote(result({}, { ECONNRESET: 3 }, 9), plain)[0]).toContain('(3 reset, 9 retried)');
   });
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from './options.js';
 import type { BrowserObserver, BrowserProtocol } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../server/primary.js';
+import { reportContext, reportFile } from './report-file.js';
 import { addOutputOptions, newCommand, unlessInterrupted, withCtrlC, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
@@ -80,6 +81,7 @@ Examples:
         throw new UsageError('--headed needs a display (DISPLAY and WAYLAND_DISPLAY are not set); run without --headed', 'browser');
       }
       // The output mode is chosen here, once: JSON on stdout, or the report; the status line only on a TTY.
+      const report = reportFile(flags.report, 'browser');
       const c = makeChalk(flags.json ? false : flags.color);
       const status = createStatusLine(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
       const experiment = {
@@ -109,6 +111,7 @@ Examples:
       }
       if (!result) return;
       process.stdout.write(`${flags.json ? renderBrowserJson(result) : renderBrowserReport(result, c)}\n`);
+      if (report) report.write((await import('../report/html/browser-html.js')).renderBrowserHtml(result, reportContext()));
       process.exitCode = result.allOk ? 0 : 1;
     });
 }

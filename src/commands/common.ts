@@ -51,11 +51,13 @@ export interface OutputFlags {
   json: boolean;
   progress: boolean;
   color: boolean;
+  report?: string;
 }
 
 export function addOutputOptions(command: Command): Command {
   return command
-    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--json', 'print one JSON document on stdout (schemas: docs/schema/)', false)
+    .option('--report <file.html>', 'also write the run as one self-contained HTML page with charts (opens offline)')
     .option('--no-progress', 'no live view on stderr')
     .option('--no-color', 'no colours');
 }

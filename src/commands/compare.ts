@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
 import { parseDurationMs, parsePositiveInt, parseWorkers } from './options.js';
+import { reportContext, reportFile } from './report-file.js';
 import { newCommand, unlessInterrupted, withCtrlC } from './common.js';
 
 interface CompareFlags {
@@ -20,6 +21,7 @@ interface CompareFlags {
   json: boolean;
   progress: boolean;
   color: boolean;
+  report?: string;
 }
 
 export function makeCompareCommand(): Command {
@@ -38,6 +40,7 @@ export function makeCompareCommand(): Command {
     .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections', parsePositiveInt, 1)
     .option('--timeout <time>', 'per-request timeout', parseDurationMs, 30_000)
     .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--report <file.html>', 'also write the comparison as one self-contained HTML page with charts (opens offline)')
     .option('--no-progress', 'no progress line on stderr')
     .option('--no-color', 'no colours')
     .addHelpText(
@@ -77,6 +80,7 @@ Examples:
         connections: flags.connections,
       };
       validateCompareOptions(options);
+      const report = reportFile(flags.report, 'compare');
       const c = makeChalk(flags.json ? false : flags.color);
       const status = makeChalk(flags.color);
       const live = flags.progress && process.stderr.isTTY === true;
@@ -93,6 +97,7 @@ Examples:
         if (!policies) return;
         if (live) process.stderr.write('\r\x1b[2K');
         process.stdout.write(`${flags.json ? JSON.stringify(policies, null, 2) : renderPoliciesReport(policies, c)}\n`);
+        if (report) report.write((await import('../report/html/compare-html.js')).renderPoliciesHtml(policies, reportContext()));
         process.exitCode = policies.workloads.some((w) => w.results.some((r) => r.failed > 0)) ? 1 : 0;
         return;
       }
@@ -100,6 +105,7 @@ Examples:
       if (!result) return;
       if (live) process.stderr.write('\r\x1b[2K');
       process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);
+      if (report) report.write((await import('../report/html/compare-html.js')).renderCompareHtml(result, reportContext()));
       const failed = result.workloads.some((w) => w.a.failed + w.b.failed > 0);
       process.exitCode = failed ? 1 : 0;
     });

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams } from '../fleet/nginx-config.js';
 import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from './options.js';
 import type { FleetOptions } from '../fleet/fleet.js';
+import { reportContext, reportFile } from './report-file.js';
 import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, unlessInterrupted, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
 interface FleetFlags extends LoadFlags, OutputFlags, Pick<FleetOptions, 'hosts' | 'workers' | 'sched' | 'balance' | 'nginxPath'> {
@@ -67,6 +68,7 @@ Examples:
       ]);
       const probe = { ...loadOptionsFrom(flags), retries: flags.retries };
       validateLoadShape(probe);
+      const report = reportFile(flags.report, 'fleet');
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
       let result;
@@ -84,6 +86,7 @@ Examples:
       }
       if (!result) return;
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
+      if (report) report.write((await import('../report/html/probe-html.js')).renderFleetHtml(result, reportContext()));
       process.exitCode = probeExitCode(result) || (result.browser && !result.browser.allOk ? 1 : 0);
     });
 }

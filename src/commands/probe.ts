@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
+import { reportContext, reportFile } from './report-file.js';
 import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
 
 interface ProbeFlags extends LoadFlags, OutputFlags {
@@ -70,6 +71,7 @@ Examples:
         reload: flags.reload,
       };
       validateProbeOptions(options);
+      const report = reportFile(flags.report, 'probe');
       // The output mode is chosen here, once: JSON on stdout, or the table; the live view only on a TTY.
       const c = makeChalk(flags.json ? false : flags.color);
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
@@ -80,6 +82,7 @@ Examples:
         live.done();
       }
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderProbeReport(result, c)}\n`);
+      if (report) report.write((await import('../report/html/probe-html.js')).renderProbeHtml(result, reportContext()));
       process.exitCode = probeExitCode(result);
     });
 }

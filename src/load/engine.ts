@@ -170,6 +170,7 @@ export async function runLoad(options: LoadOptions, observer: LoadObserver = {})
   const cpuAtStart = process.cpuUsage();
   const startedAt = performance.now();
   const wallStartedAt = Date.now();
+  collector.origin = startedAt;
   const deadline = options.durationMs !== undefined ? startedAt + options.durationMs : Infinity;
   const total = options.requests ?? (options.durationMs === undefined ? 1000 : Infinity);
   const progress = (): LoadProgress => ({

@@ -53,6 +53,15 @@ export interface RouteReport {
   workersSeen: number;
   /** null when the expected worker count is unknown (--url without --expect-workers). */
   allWorkersServed: boolean | null;
+  /** Responses per worker over time (and failures), in buckets of bucketMs from startedAt (ms since the epoch). */
+  timeline: RouteTimeline;
+}
+
+export interface RouteTimeline {
+  startedAt: number;
+  bucketMs: number;
+  workers: Array<{ pid: number | null; host: string | null; primaryPid: number | null; counts: number[] }>;
+  failed: number[];
 }
 
 function record<K extends string | number>(map: Map<K, number>): Record<string, number> {
@@ -95,5 +104,11 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
     hostsSeen: hostsSeen(byHost.hosts),
     workersSeen: known.length,
     allWorkersServed: workersExpected === null ? null : known.length >= workersExpected,
+    timeline: {
+      startedAt: recording.wallStartedAt,
+      bucketMs: c.bucketMs,
+      workers: tallies.map((t) => ({ pid: t.pid, host: t.host, primaryPid: t.primaryPid, counts: [...t.timeline] })),
+      failed: [...c.failedTimeline],
+    },
   };
 }

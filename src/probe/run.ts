@@ -73,6 +73,8 @@ export interface WorkerDeath {
 
 export interface ProbeResult {
   target: string;
+  /** When the load began, ms since the epoch (chaos and reload times are counted from here). */
+  startedAt: number;
   inProcess: boolean;
   policy: SchedulingPolicy | null;
   /** In-process reuseport on Linux: net.ipv4.tcp_migrate_req when the cluster started; null otherwise. */
@@ -104,7 +106,8 @@ export interface ProbeResult {
    */
   generator: GeneratorCost;
   chaos: { intervalMs: number; deaths: WorkerDeath[]; unattributedFailures: number } | null;
-  reload: { replaced: Array<{ oldPid: number; newPid: number }>; durationMs: number } | null;
+  /** steps: each replacement, atMs after startedAt (the old worker gone, the new one listening). */
+  reload: { replaced: Array<{ oldPid: number; newPid: number }>; durationMs: number; steps: Array<{ oldPid: number; newPid: number; atMs: number }> } | null;
   /** What the server itself counted per worker during the run; null when the target has no stats. */
   serverCounts: ServerCounts | null;
   notices: string[];
@@ -179,7 +182,7 @@ function startChaos(cluster: RunningCluster, options: ProbeOptions, observe: Pro
 interface RoutesRun {
   routes: RouteReport[];
   recordings: LoadRecording[];
-  reload: ProbeResult['reload'];
+  reload: Omit<NonNullable<ProbeResult['reload']>, 'steps'> | null;
   cpu: { user: number; system: number };
   wallMs: number;
 }
@@ -245,6 +248,7 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   const { routes } = run;
   return {
     target: options.url ? options.url.href.replace(/\/$/, '') : target.url.origin,
+    startedAt: startedWall,
     inProcess: cluster !== undefined,
     policy: cluster ? cluster.policy : null,
     tcpMigrateReq: target.events.find((e) => e.type === 'primary-started')?.tcpMigrateReq ?? null,
@@ -264,10 +268,15 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     finalPids,
     generator: generatorCost(run.cpu, routes.reduce((sum, r) => sum + r.requests, 0), run.wallMs),
     chaos: options.chaosMs !== undefined ? summarizeDeaths(target.events, run.recordings, startedWall, options.chaosMs) : null,
-    reload: run.reload,
+    reload: run.reload && { ...run.reload, steps: reloadSteps(target.events, startedWall) },
     serverCounts,
     notices,
   };
+}
+
+/** Each step of the rolling restart, from the cluster's events, in ms after the probe began. */
+function reloadSteps(events: ClusterEvent[], startedWall: number): Array<{ oldPid: number; newPid: number; atMs: number }> {
+  return events.flatMap((e) => (e.type === 'reload-replaced' ? [{ oldPid: e.oldPid, newPid: e.newPid, atMs: e.at - startedWall }] : []));
 }
 
 /** The server's counts over the run, from the readings before and (now) after; null without stats. */
