@@ -3,28 +3,32 @@
  * their req/s and error counts from their own output. Every figure they report is from their own timing
  * (first connection to last response), so process start-up is not in it, as it is not in ours.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
+export type ToolName = 'ab' | 'hey' | 'wrk';
 export const INSTALL_HINT = 'apt-get install apache2-utils hey wrk';
-
-/** Debian package per tool, for the skip message. */
-export const PACKAGE_OF = { ab: 'apache2-utils', hey: 'hey', wrk: 'wrk' };
+export const PACKAGE_OF: Record<ToolName, string> = { ab: 'apache2-utils', hey: 'hey', wrk: 'wrk' };
 
 /** Children started here and not yet exited; killed on the way out whatever happens. */
-export const liveChildren = new Set();
+export const liveChildren = new Set<ChildProcess>();
 
-/** True when `name` is on PATH. */
-export function haveTool(name) {
+export interface ToolResult {
+  rps: number;
+  completed: number;
+  errors: number;
+}
+
+export function haveTool(name: ToolName): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** One line per tool: its version, for the machine section. */
-export function toolVersions() {
-  const first = (cmd, args) => {
+export function toolVersions(): Record<string, string> {
+  const first = (cmd: string, args: string[]) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
     return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').find((l) => l.trim()) ?? '';
   };
-  const out = {};
+  const out: Record<string, string> = {};
   if (haveTool('ab')) out.ab = first('ab', ['-V']).replace(/^This is /, '').replace(/ <\$Revision\$>/, '').trim();
   if (haveTool('wrk')) out.wrk = first('wrk', ['-v']).replace(/ Copyright.*$/, '').trim();
   if (haveTool('hey')) {
@@ -34,19 +38,24 @@ export function toolVersions() {
   return out;
 }
 
-/**
- * Runs a command to completion, or SIGKILLs it after timeoutMs. Resolves with its output; never rejects
- * for a non-zero exit (the caller decides what a failed run means).
- */
-export function runCommand(cmd, args, { timeoutMs }) {
+interface CommandResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** Runs a command to completion, or SIGKILLs it after timeoutMs; never rejects for a non-zero exit. */
+export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     liveChildren.add(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
@@ -64,33 +73,28 @@ export function runCommand(cmd, args, { timeoutMs }) {
   });
 }
 
-function num(re, text) {
+function num(re: RegExp, text: string): number | undefined {
   const m = re.exec(text);
   return m ? Number(m[1]) : undefined;
 }
 
-class ToolRunError extends Error {
-  name = 'ToolRunError';
-}
-
-function check(tool, result, rps) {
-  if (result.timedOut) throw new ToolRunError(`${tool} did not finish in time (killed)`);
+function rpsOrThrow(tool: ToolName, result: CommandResult, rps: number | undefined): number {
+  if (result.timedOut) throw new Error(`${tool} did not finish in time (killed)`);
   if (rps === undefined) {
     const tail = `${result.stderr}\n${result.stdout}`.trim().split('\n').slice(-3).join(' | ');
-    throw new ToolRunError(`${tool} exited ${result.signal ?? result.code} without a req/s figure: ${tail}`);
+    throw new Error(`${tool} exited ${result.signal ?? result.code} without a req/s figure: ${tail}`);
   }
+  return rps;
 }
 
 /**
- * ab: HTTP/1.0, a new connection per request (no -k). `-r` only keeps ab going past a socket receive error
- * instead of aborting the run; it does not change how requests are sent. ab's "Length" failures are not
- * errors here: ab flags every body whose length differs from the first one, and PIDs can differ in digits.
+ * ab: HTTP/1.0, a new connection per request (no -k). `-r` only keeps ab going past a socket receive error.
+ * ab's "Length" failures are not errors here: PIDs can differ in digits, so body lengths differ.
  */
-export async function runAb(url, { concurrency, requests, timeoutMs }) {
-  const result = await runCommand('ab', ['-q', '-r', '-c', String(concurrency), '-n', String(requests), url], { timeoutMs });
+export async function runAb(url: string, o: { concurrency: number; requests: number; timeoutMs: number }): Promise<ToolResult> {
+  const result = await runCommand('ab', ['-q', '-r', '-c', String(o.concurrency), '-n', String(o.requests), url], o.timeoutMs);
   const text = result.stdout;
-  const rps = num(/Requests per second:\s+([\d.]+)/, text);
-  check('ab', result, rps);
+  const rps = rpsOrThrow('ab', result, num(/Requests per second:\s+([\d.]+)/, text));
   const breakdown = /\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)/.exec(text);
   const socketErrors = breakdown ? Number(breakdown[1]) + Number(breakdown[2]) + Number(breakdown[4]) : 0;
   const non2xx = num(/Non-2xx responses:\s+(\d+)/, text) ?? 0;
@@ -98,28 +102,25 @@ export async function runAb(url, { concurrency, requests, timeoutMs }) {
 }
 
 /** hey with -disable-keepalive: Go's client, `Connection: close`, a new connection per request. */
-export async function runHey(url, { concurrency, requests, timeoutMs }) {
-  const result = await runCommand('hey', ['-disable-keepalive', '-c', String(concurrency), '-n', String(requests), url], { timeoutMs });
+export async function runHey(url: string, o: { concurrency: number; requests: number; timeoutMs: number }): Promise<ToolResult> {
+  const result = await runCommand('hey', ['-disable-keepalive', '-c', String(o.concurrency), '-n', String(o.requests), url], o.timeoutMs);
   const text = result.stdout;
-  const rps = num(/Requests\/sec:\s+([\d.]+)/, text);
-  check('hey', result, rps);
+  const rps = rpsOrThrow('hey', result, num(/Requests\/sec:\s+([\d.]+)/, text));
   let ok = 0;
   let bad = 0;
   for (const m of text.matchAll(/\[(\d{3})\]\s+(\d+) responses/g)) {
-    if (m[1].startsWith('2')) ok += Number(m[2]);
+    if (m[1]!.startsWith('2')) ok += Number(m[2]);
     else bad += Number(m[2]);
   }
-  const errorSection = text.split('Error distribution:')[1] ?? '';
-  for (const m of errorSection.matchAll(/\[(\d+)\]\s+\S/g)) bad += Number(m[1]);
+  for (const m of (text.split('Error distribution:')[1] ?? '').matchAll(/\[(\d+)\]\s+\S/g)) bad += Number(m[1]);
   return { rps, completed: ok + bad, errors: bad };
 }
 
 /** wrk: keep-alive connections, a fixed duration; -t1 leaves the second core to the server. */
-export async function runWrk(url, { threads, connections, durationS, timeoutMs }) {
-  const result = await runCommand('wrk', [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, url], { timeoutMs });
+export async function runWrk(url: string, o: { threads: number; connections: number; durationS: number; timeoutMs: number }): Promise<ToolResult> {
+  const result = await runCommand('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, url], o.timeoutMs);
   const text = result.stdout;
-  const rps = num(/Requests\/sec:\s+([\d.]+)/, text);
-  check('wrk', result, rps);
+  const rps = rpsOrThrow('wrk', result, num(/Requests\/sec:\s+([\d.]+)/, text));
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const socketErrors = socket ? socket.slice(1).reduce((s, v) => s + Number(v), 0) : 0;
   const non2xx = num(/Non-2xx or 3xx responses:\s+(\d+)/, text) ?? 0;

@@ -1,0 +1,185 @@
+/**
+ * What every benchmark row shares: the typed result of a row, the servers (spawned once, shared, stopped on
+ * every way out), the alternation of contenders (A B, then B A: drift hits both alike; a pair measured while
+ * other processes used the machine is measured again), and the statistics of the pairs.
+ */
+import type { SpawnedServer } from '../../src/server/spawn.js';
+import { singleEntryPath, spawnServe, spawnServer } from '../../src/server/spawn.js';
+import { median, minMax } from '../../src/stats/fairness.js';
+import { foreignCpuSince, snapshotCpu, treeCpuSeconds } from './background.js';
+import { haveTool, INSTALL_HINT, PACKAGE_OF, type ToolName } from './tools.js';
+
+export interface Goal {
+  op: '>=' | '<=';
+  value: number;
+}
+
+/** What a row is, before it is measured. */
+export interface RowSpec {
+  id: string;
+  title: string;
+  /** null: recorded as information. */
+  goal: Goal | null;
+  /** How the goal reads in the table, e.g. "≥ 0.97×". */
+  goalText: string;
+  unit: string;
+  digits: number;
+}
+
+/** A row as RESULTS.md shows it. Built once, from its spec and what was measured. */
+export type RowResult = RowSpec & {
+  /** CPU of other processes while the row ran, as a share of all cores. */
+  foreignShare?: number;
+} & (
+    | { status: 'measured'; median: number; range: { min: number; max: number } | null; pairs: string; pass: boolean | null; detail: string }
+    | { status: 'skipped'; reason: string }
+    | { status: 'error'; reason: string }
+  );
+
+export interface PairStats {
+  median: number;
+  range: { min: number; max: number } | null;
+  pairs: string;
+}
+
+export function measured(spec: RowSpec, stats: PairStats, detail: string, pass?: boolean): RowResult {
+  const byGoal = spec.goal === null ? null : spec.goal.op === '>=' ? stats.median >= spec.goal.value : stats.median <= spec.goal.value;
+  return { ...spec, status: 'measured', median: stats.median, range: stats.range, pairs: stats.pairs, pass: pass ?? byGoal, detail };
+}
+
+export function skipped(spec: RowSpec, reason: string): RowResult {
+  return { ...spec, status: 'skipped', reason };
+}
+
+/** Ratios a / b per pair: their median and min–max. */
+export function ratioStats(pairs: ReadonlyArray<readonly [number, number]>, discarded = 0): PairStats {
+  const ratios = pairs.map(([a, b]) => a / b);
+  return { median: median(ratios), range: minMax(ratios), pairs: discarded ? `${ratios.length} (+${discarded} discarded)` : String(ratios.length) };
+}
+
+export const r0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '?' : String(Math.round(v)));
+export const r2 = (v: number) => (Math.round(v * 100) / 100).toFixed(2);
+export const pct = (share: number) => `${(share * 100).toFixed(0)}%`;
+
+/** The median of the defined, finite values picked. */
+export function medianOf<T>(items: readonly T[], pick: (item: T) => number | undefined): number | undefined {
+  const values = items.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return values.length ? median(values) : undefined;
+}
+
+export interface BenchSettings {
+  quick: boolean;
+  workers: number;
+  cores: number;
+  /** A pair during which other processes used more than this share of all cores is measured again. */
+  pairForeignLimit: number;
+  extraPairs: number;
+}
+
+export class BenchContext {
+  /** Every pair or run, per group, in the order they ran (RESULTS.md lists them). */
+  readonly runs: Record<string, string[]> = {};
+  private readonly servers = new Map<string, Promise<SpawnedServer>>();
+
+  constructor(
+    readonly settings: BenchSettings,
+    readonly log: (line: string) => void,
+  ) {}
+
+  /** The log of one group of runs (created on first use). */
+  group(name: string): string[] {
+    return (this.runs[name] ??= []);
+  }
+
+  /** `count` unless --quick, then `quick`. */
+  pick(count: number, quick: number): number {
+    return this.settings.quick ? quick : count;
+  }
+
+  /** A server started once (by name) and shared by every row that asks for it. */
+  server(name: string, start: () => Promise<SpawnedServer>): Promise<SpawnedServer> {
+    let promise = this.servers.get(name);
+    if (!promise) {
+      promise = start();
+      this.servers.set(name, promise);
+      promise.catch(() => this.servers.delete(name));
+    }
+    return promise;
+  }
+
+  /** `cluster-demo serve --port 0 --workers <workers>` plus `args`. */
+  serve(args: string[] = []): Promise<SpawnedServer> {
+    return this.server(`serve ${args.join(' ')}`.trim(), () => spawnServe(['--port', '0', '--workers', String(this.settings.workers), ...args], { readyTimeoutMs: 30_000 }));
+  }
+
+  single(): Promise<SpawnedServer> {
+    return this.server('single process', () => spawnServer(singleEntryPath(), ['0', '127.0.0.1'], { readyTimeoutMs: 30_000 }));
+  }
+
+  async stopServers(): Promise<void> {
+    const all = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(all.map((p) => p.then((s) => s.stop('SIGTERM', 10_000)).catch(() => undefined)));
+  }
+
+  /** Kills every server now (an exit we did not plan). */
+  killServers(): void {
+    for (const p of this.servers.values()) p.then((s) => s.child.kill('SIGKILL')).catch(() => undefined);
+  }
+
+  /** null when every tool is on PATH; else the line that says how to install the missing ones. */
+  missingTools(tools: ToolName[]): string | null {
+    const missing = tools.filter((t) => !haveTool(t));
+    if (missing.length === 0) return null;
+    const line = `${missing.join(', ')} not installed (Debian package${missing.length > 1 ? 's' : ''} ${missing.map((t) => PACKAGE_OF[t]).join(', ')}); install with \`${INSTALL_HINT}\``;
+    this.log(`  skipping: ${line}`);
+    return line;
+  }
+
+  /**
+   * Runs `count` pairs (or rounds); `runPair(flip)` measures both sides, in reverse order when flip is true. A
+   * pair during which other processes used more than pairForeignLimit of the machine is measured again (at
+   * most extraPairs times); the discarded ones stay in the log.
+   */
+  async alternate<T>(group: string, label: string, count: number, runPair: (flip: boolean) => Promise<T>, describe: (pair: T) => string): Promise<{ kept: T[]; discarded: number }> {
+    const out = this.group(group);
+    const kept: T[] = [];
+    let discarded = 0;
+    while (kept.length < count) {
+      const snapshot = snapshotCpu();
+      const pair = await runPair(kept.length % 2 === 1);
+      const share = foreignCpuSince(snapshot)?.share ?? 0;
+      if (share > this.settings.pairForeignLimit && discarded < this.settings.extraPairs) {
+        discarded++;
+        out.push(`discarded (other processes used ${pct(share)} of the cores): ${describe(pair)}`);
+        this.log(`  ${label} ${out[out.length - 1]}`);
+        continue;
+      }
+      kept.push(pair);
+      out.push(`${label} ${kept.length}: ${describe(pair)}${share > 0 ? ` [other processes ${pct(share)}]` : ''}`);
+      this.log(`  ${out[out.length - 1]}`);
+    }
+    return { kept, discarded };
+  }
+}
+
+/** Runs `fn` and adds the CPU seconds the server (primary and workers) spent meanwhile. */
+export async function withServerCpu<T extends object>(server: SpawnedServer, fn: () => Promise<T>): Promise<T & { serverCpuS: number | undefined }> {
+  const before = treeCpuSeconds(server.pid);
+  const result = await fn();
+  const after = treeCpuSeconds(server.pid);
+  return { ...result, serverCpuS: before === null || after === null ? undefined : after - before };
+}
+
+/** µs of CPU per request, from CPU seconds over a run of `completed` requests. */
+export function usPerRequest(seconds: number | undefined, completed: number): number | undefined {
+  return seconds === undefined || !completed ? undefined : (seconds * 1e6) / completed;
+}
+
+/** One bench row (or group of rows), in a file of its own under bench/rows/. */
+export interface RowPlan {
+  /** What `--rows` selects, e.g. '1'. */
+  key: string;
+  name: string;
+  run(ctx: BenchContext): Promise<RowResult[]>;
+}
