@@ -20,53 +20,97 @@ const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
 const MAX_REFUSED_RETRIES = 5;
 
 /** Errors that mean the server did not process the stream, so sending it again is safe (RFC 9113 §8.7). */
-function refused(err: NodeJS.ErrnoException & { errno?: number }, stream?: http2.ClientHttp2Stream): boolean {
+function refused(err: NodeJS.ErrnoException, stream?: http2.ClientHttp2Stream): boolean {
   if (err.code === 'ERR_HTTP2_GOAWAY_SESSION' || err.code === 'ERR_HTTP2_INVALID_SESSION') return true;
   return stream?.rstCode === NGHTTP2_REFUSED_STREAM;
 }
 
-export function openH2Sender(options: LoadOptions): Sender {
-  const count = Math.max(1, options.connections ?? 1);
-  const sessions: Array<http2.ClientHttp2Session | undefined> = new Array(count);
-  const connectOptions: http2.SecureClientSessionOptions = {
-    rejectUnauthorized: !options.insecure,
-    ca: options.ca,
-    settings: { enablePush: false },
-  };
-  let next = 0;
-  let goawayRetries = 0;
+class H2Sender implements Sender {
+  readonly transport = 'h2' as const;
+  readonly protocol = 'h2' as const;
+  goawayRetries = 0;
+  private readonly sessions: Array<http2.ClientHttp2Session | undefined>;
+  /** Streams open per session, to end a session that went away once its last stream is done. */
+  private readonly open = new Map<http2.ClientHttp2Session, number>();
+  private readonly leaving = new Set<http2.ClientHttp2Session>();
+  private readonly enders = new WeakMap<http2.ClientHttp2Session, () => void>();
+  private readonly connectOptions: http2.SecureClientSessionOptions;
+  private next = 0;
+
+  constructor(private readonly options: LoadOptions) {
+    this.sessions = new Array(Math.max(1, options.connections ?? 1));
+    this.connectOptions = { rejectUnauthorized: !options.insecure, ca: options.ca, settings: { enablePush: false } };
+  }
+
+  send(done: Done): void {
+    this.attempt(done, 0);
+  }
+
+  async close(): Promise<void> {
+    // Every stream is done by now (the load has finished): end the sessions, those going away included.
+    for (const s of [...this.sessions, ...this.leaving]) if (s) this.enders.get(s)?.();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 
   /** The session of slot i, opened (again) when it has none or its old one is going away. */
-  function session(i: number): http2.ClientHttp2Session {
-    const current = sessions[i];
+  private session(i: number): http2.ClientHttp2Session {
+    const current = this.sessions[i];
     if (current && !current.closed && !current.destroyed) return current;
-    const opened = http2.connect(options.target.origin, connectOptions);
-    const forget = () => sessions[i] === opened && (sessions[i] = undefined);
-    opened.on('goaway', forget);
-    opened.on('close', forget);
+    // The TLS socket, kept: after a GOAWAY, Node's session.destroy() leaves it open (seen on 24), so it is ended too.
+    let socket: { destroy(): void } | undefined;
+    const opened = http2.connect(this.options.target.origin, this.connectOptions, (_session, s) => (socket = s));
+    const end = () => setImmediate(() => {
+      opened.destroy();
+      socket?.destroy();
+    });
+    const forget = () => this.sessions[i] === opened && (this.sessions[i] = undefined);
+    // Going away: no new streams on it, and ended once its open streams are done. (Node's close() after a
+    // server's GOAWAY never completes: the session would keep its socket, and the server its own.)
+    opened.on('goaway', () => {
+      forget();
+      this.leaving.add(opened);
+      if (!this.open.get(opened)) end();
+    });
+    opened.on('close', () => {
+      forget();
+      this.open.delete(opened);
+      this.leaving.delete(opened);
+    });
+    this.enders.set(opened, end);
     opened.on('error', forget);
-    sessions[i] = opened;
+    this.sessions[i] = opened;
     return opened;
   }
 
-  function send(done: Done, attempt = 0): void {
-    const slot = next++ % count;
+  private attempt(done: Done, attempt: number): void {
+    const slot = this.next++ % this.sessions.length;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = session(slot).request({ ':path': options.path, ':method': 'GET', 'user-agent': 'cluster-demo' }, { endStream: true });
+      stream = this.session(slot).request({ ':path': this.options.path, ':method': 'GET', 'user-agent': 'cluster-demo' }, { endStream: true });
     } catch (err) {
-      sessions[slot] = undefined;
-      if (refused(err as NodeJS.ErrnoException) && attempt < MAX_REFUSED_RETRIES) return retry(done, attempt);
+      this.sessions[slot] = undefined;
+      if (refused(err as NodeJS.ErrnoException) && attempt < MAX_REFUSED_RETRIES) return this.retry(done, attempt);
       return done(failure((err as NodeJS.ErrnoException).code ?? 'h2 error'), undefined);
     }
+    const session = this.sessions[slot]!;
+    this.open.set(session, (this.open.get(session) ?? 0) + 1);
+    stream.once('close', () => {
+      const left = (this.open.get(session) ?? 1) - 1;
+      this.open.set(session, left);
+      if (left === 0 && this.leaving.has(session)) this.enders.get(session)?.();
+    });
+    this.watch(stream, done, attempt);
+  }
+
+  /** Reads one stream's response; settles it once, when the stream closes. */
+  private watch(stream: http2.ClientHttp2Stream, done: Done, attempt: number): void {
     let outcome: Outcome | undefined;
     let wasRefused = false;
     let body = '';
-    stream.setTimeout(options.timeoutMs, () => stream.close(NGHTTP2_CANCEL));
+    stream.setTimeout(this.options.timeoutMs, () => stream.close(NGHTTP2_CANCEL));
     stream.on('response', (headers) => {
-      const pid = Number(headers['x-worker-pid']) || undefined;
       const primary = headers['x-primary-pid'];
-      outcome = { status: Number(headers[':status']), pid, host: headers['x-hostname'] as string | undefined, primaryPid: primary !== undefined ? Number(primary) : undefined, error: undefined };
+      outcome = { status: Number(headers[':status']), pid: Number(headers['x-worker-pid']) || undefined, host: headers['x-hostname'] as string | undefined, primaryPid: primary !== undefined ? Number(primary) : undefined, error: undefined };
     });
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
@@ -75,32 +119,24 @@ export function openH2Sender(options: LoadOptions): Sender {
     stream.on('end', () => {
       if (outcome && outcome.pid === undefined) outcome.pid = pidFromBody(body);
     });
-    stream.on('close', () => {
-      if (outcome && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return done(outcome, performance.now());
-      if (!outcome && (wasRefused || stream.rstCode === NGHTTP2_REFUSED_STREAM) && attempt < MAX_REFUSED_RETRIES) return retry(done, attempt);
-      done(outcome ?? failure(stream.rstCode === NGHTTP2_CANCEL ? 'timeout' : `h2 stream reset (${stream.rstCode})`), undefined);
-    });
     stream.on('error', (err: NodeJS.ErrnoException) => {
       // 'close' follows and settles the stream; a refused one is sent again there.
       if (refused(err, stream)) wasRefused = true;
       else outcome = failure(err.code ?? err.message);
     });
+    stream.on('close', () => {
+      if (outcome && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return done(outcome, performance.now());
+      if (!outcome && (wasRefused || stream.rstCode === NGHTTP2_REFUSED_STREAM) && attempt < MAX_REFUSED_RETRIES) return this.retry(done, attempt);
+      done(outcome ?? failure(stream.rstCode === NGHTTP2_CANCEL ? 'timeout' : `h2 stream reset (${stream.rstCode})`), undefined);
+    });
   }
 
-  function retry(done: Done, attempt: number): void {
-    goawayRetries++;
-    send(done, attempt + 1);
+  private retry(done: Done, attempt: number): void {
+    this.goawayRetries++;
+    this.attempt(done, attempt + 1);
   }
+}
 
-  return {
-    transport: 'h2',
-    protocol: 'h2',
-    get goawayRetries() {
-      return goawayRetries;
-    },
-    send: (done) => send(done),
-    close: async () => {
-      await Promise.all(sessions.map((s) => (s && !s.closed ? new Promise<void>((resolve) => s.close(() => resolve())) : undefined)));
-    },
-  };
+export function openH2Sender(options: LoadOptions): Sender {
+  return new H2Sender(options);
 }
