@@ -9,6 +9,7 @@ import { supportsReusePort } from '../src/server/policy.js';
 import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
 import type { ClusterStatsDoc } from '../src/server/stats/document.js';
 import { request, waitFor, workerPid } from './helpers.js';
+import { expectSchema } from './schema.js';
 
 const servers: SpawnedServer[] = [];
 afterEach(async () => {
@@ -25,7 +26,9 @@ async function stats(url: string): Promise<ClusterStatsDoc> {
   const reply = await request(url, '/_cluster/stats');
   expect(reply.status).toBe(200);
   expect(reply.headers['content-type']).toMatch(/^application\/json/);
-  return JSON.parse(reply.body) as ClusterStatsDoc;
+  const doc = JSON.parse(reply.body) as ClusterStatsDoc;
+  expectSchema('cluster-stats', doc);
+  return doc;
 }
 
 /** cluster_demo_requests_total per worker pid (summed over routes and status classes), from one scrape. */

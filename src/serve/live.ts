@@ -38,28 +38,40 @@ export function startServeView(cluster: RunningCluster, options: ServeViewOption
 function liveTable(cluster: RunningCluster, options: ServeViewOptions): ServeView {
   const history: ClusterStatsDoc[] = [];
   let drawn = 0;
+  let latest = '';
   const erase = () => drawn > 0 && options.write(`\x1b[${drawn}A\r\x1b[0J`);
-  const draw = () => {
-    const doc = cluster.statsSnapshot();
-    if (!doc) return;
+  const show = () => {
+    erase();
+    options.write(`${latest}\n`);
+    drawn = latest.split('\n').length;
+  };
+  // Someone watches: every second the workers are asked for their counts and gauges (idle ones send nothing).
+  let fetching = false;
+  let stopped = false;
+  const refresh = async () => {
+    if (fetching || stopped) return;
+    fetching = true;
+    const doc = await cluster.stats().finally(() => (fetching = false));
+    if (!doc || stopped) return;
     history.push(doc);
     while (history.length > 2 && doc.uptimeMs - history[0]!.uptimeMs > RATE_WINDOW_MS) history.shift();
-    const text = renderServeLive(doc, ratesBetween(history.length > 1 ? history[0]! : null, doc), options.c, options.dashboardUrl);
-    erase();
-    options.write(`${text}\n`);
-    drawn = text.split('\n').length;
+    latest = renderServeLive(doc, ratesBetween(history.length > 1 ? history[0]! : null, doc), options.c, options.dashboardUrl);
+    show();
   };
-  draw();
-  const timer = setInterval(draw, LIVE_INTERVAL_MS);
+  void refresh();
+  const timer = setInterval(() => void refresh(), LIVE_INTERVAL_MS);
   timer.unref();
   return {
     line(text) {
       erase();
       drawn = 0;
       options.write(`${text}\n`);
-      draw();
+      if (latest) show();
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
 

@@ -32,6 +32,8 @@ interface Tracked {
   /** HTTP/2 responses still being written (an HTTP/1.1 response is found through its connection). */
   h2Responses: Set<DemoResponse>;
   draining: boolean;
+  /** Connections accepted so far (HTTP/2: sessions), for the stats; counted here, in the listener that already runs. */
+  accepted: number;
 }
 
 /** How long a connection that has sent nothing yet may take to send its request once draining began. */
@@ -45,12 +47,13 @@ const tracked = new WeakMap<net.Server, Tracked>();
  * speaks TLS, so connections are tracked once their handshake is done.
  */
 export function trackConnections(server: net.Server, secure: boolean): void {
-  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false };
+  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false, accepted: 0 };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
     state.connections.delete(this);
   }
   server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
+    state.accepted++;
     // An HTTP/2 connection is its session's business (below).
     if ((socket as TLSSocket).alpnProtocol === 'h2') return;
     state.connections.set(socket, { requests: 0 });
@@ -75,6 +78,11 @@ export function trackConnections(server: net.Server, secure: boolean): void {
     session.once('close', () => state.sessions.delete(session));
     if (state.draining) session.close();
   });
+}
+
+/** Connections `server` has accepted so far (over TLS: handshakes done; an HTTP/2 session is one). */
+export function acceptedConnections(server: net.Server): number {
+  return tracked.get(server)?.accepted ?? 0;
 }
 
 /** Responses started and not yet finished, over the connections tracked for `server` (minus `skip`'s). */

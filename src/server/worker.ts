@@ -4,7 +4,7 @@
  * its lifecycle, and (stats on) its counters, batched per tick.
  */
 import cluster from 'node:cluster';
-import { drainServer, unfinishedResponses } from './drain.js';
+import { acceptedConnections, drainServer, unfinishedResponses } from './drain.js';
 import { createDemoServer, type DemoServer } from './demo-server.js';
 import { currentIdentity } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
@@ -27,7 +27,10 @@ let shuttingDown = false;
 let server: DemoServer | undefined;
 let routes: StatsRoutes | undefined;
 const stats = config.stats.count
-  ? new WorkerStats(send, { inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res) ?? false) : 0) })
+  ? new WorkerStats(send, {
+      connections: () => (server ? acceptedConnections(server) : 0),
+      inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res) ?? false) : 0),
+    })
   : undefined;
 routes = stats && config.stats.endpoints ? createStatsRoutes(stats, send) : undefined;
 
@@ -43,8 +46,6 @@ server = createDemoServer({
   counter: stats,
   statsRoutes: routes,
 });
-// Connections are counted once accepted (over TLS, once the handshake is done).
-stats?.watch(server, config.protocol === 'http' ? 'connection' : 'secureConnection');
 const demo: DemoServer = server;
 
 let listening = false;

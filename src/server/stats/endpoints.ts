@@ -44,68 +44,84 @@ function sseMessage(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function createStatsRoutes(stats: WorkerStats, send: (message: WorkerToPrimary) => void): StatsRoutes {
-  const streams = new Set<DemoResponse>();
-  const answering = new WeakSet<DemoResponse>();
-  stats.onPush = (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => {
-    const text = message.event === 'snapshot' ? sseMessage('snapshot', message.doc) : sseMessage('lifecycle', message.lifecycle);
-    for (const res of streams) res.write(text);
-  };
+function reply(res: DemoResponse, status: number, type: string, body: string, headers: Record<string, string>): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
 
-  function reply(res: DemoResponse, status: number, type: string, body: string, headers: Record<string, string>): void {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
-    res.end(body);
+/** The page, told which worker served it and over which connection (as this worker saw the client). */
+function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
+  const servedBy = {
+    pid: Number(headers['x-worker-pid']),
+    workerId: Number(headers['x-worker-id']),
+    primaryPid: Number(headers['x-primary-pid']),
+    hostname: headers['x-hostname'],
+    remoteAddress: req.socket?.remoteAddress ?? null,
+    remotePort: req.socket?.remotePort ?? null,
+    httpVersion: req.httpVersion,
+  };
+  reply(res, 200, 'text/html; charset=utf-8', dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy })), headers);
+}
+
+class WorkerStatsRoutes implements StatsRoutes {
+  /** Open /_cluster/events responses: the primary's pushes are written to each. */
+  private readonly streams = new Set<DemoResponse>();
+  private readonly answering = new WeakSet<DemoResponse>();
+
+  constructor(
+    private readonly stats: WorkerStats,
+    private readonly send: (message: WorkerToPrimary) => void,
+  ) {
+    stats.onPush = (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => {
+      const text = message.event === 'snapshot' ? sseMessage('snapshot', message.doc) : sseMessage('lifecycle', message.lifecycle);
+      for (const res of this.streams) res.write(text);
+    };
   }
 
-  async function withDoc(res: DemoResponse, headers: Record<string, string>, render: (doc: ClusterStatsDoc) => void): Promise<void> {
+  handles(path: string): boolean {
+    return path === '/metrics' || path === '/dashboard' || path.startsWith('/_cluster/');
+  }
+
+  serve(req: DemoRequest, res: DemoResponse, path: string, headers: Record<string, string>): void {
+    this.answering.add(res);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed: use GET`, { ...headers, allow: 'GET, HEAD' });
+    if (path === '/_cluster/stats') return void this.withDoc(res, headers, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
+    if (path === '/metrics') return void this.withDoc(res, headers, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
+    if (path === '/_cluster/events') return this.openStream(req, res, headers);
+    if (path === '/dashboard') return dashboard(req, res, headers);
+    reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (stats routes: /_cluster/stats, /_cluster/events, /metrics, /dashboard)`, headers);
+  }
+
+  closeStreams(): void {
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+  }
+
+  isStatsResponse(res: DemoResponse): boolean {
+    return this.answering.has(res);
+  }
+
+  private async withDoc(res: DemoResponse, headers: Record<string, string>, render: (doc: ClusterStatsDoc) => void): Promise<void> {
     try {
-      render(await stats.request());
+      render(await this.stats.request());
     } catch (err) {
       reply(res, 503, 'text/plain; charset=utf-8', `cluster stats unavailable: ${(err as Error).message}`, headers);
     }
   }
 
-  function openStream(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
+  private openStream(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', ...headers });
     // EventSource reconnects after `retry` ms when the stream ends (a worker draining, a server restart).
     res.write('retry: 1000\n\n');
-    if (streams.size === 0) send({ type: 'stats-subscribe' });
-    streams.add(res);
+    if (this.streams.size === 0) this.send({ type: 'stats-subscribe' });
+    this.streams.add(res);
     req.on('close', () => {
-      if (streams.delete(res) && streams.size === 0) send({ type: 'stats-unsubscribe' });
+      if (this.streams.delete(res) && this.streams.size === 0) this.send({ type: 'stats-unsubscribe' });
     });
-    void stats.request().then((doc) => res.write(sseMessage('snapshot', doc)), () => undefined);
+    void this.stats.request().then((doc) => res.write(sseMessage('snapshot', doc)), () => undefined);
   }
+}
 
-  function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
-    const servedBy = {
-      pid: Number(headers['x-worker-pid']),
-      workerId: Number(headers['x-worker-id']),
-      primaryPid: Number(headers['x-primary-pid']),
-      hostname: headers['x-hostname'],
-      remoteAddress: req.socket?.remoteAddress ?? null,
-      remotePort: req.socket?.remotePort ?? null,
-      httpVersion: req.httpVersion,
-    };
-    const page = dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy }));
-    reply(res, 200, 'text/html; charset=utf-8', page, headers);
-  }
-
-  return {
-    handles: (path) => path === '/metrics' || path === '/dashboard' || path.startsWith('/_cluster/'),
-    serve(req, res, path, headers) {
-      answering.add(res);
-      if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed: use GET`, { ...headers, allow: 'GET, HEAD' });
-      if (path === '/_cluster/stats') return void withDoc(res, headers, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
-      if (path === '/metrics') return void withDoc(res, headers, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
-      if (path === '/_cluster/events') return openStream(req, res, headers);
-      if (path === '/dashboard') return dashboard(req, res, headers);
-      reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (stats routes: /_cluster/stats, /_cluster/events, /metrics, /dashboard)`, headers);
-    },
-    closeStreams() {
-      for (const res of streams) res.end();
-      streams.clear();
-    },
-    isStatsResponse: (res) => answering.has(res),
-  };
+export function createStatsRoutes(stats: WorkerStats, send: (message: WorkerToPrimary) => void): StatsRoutes {
+  return new WorkerStatsRoutes(stats, send);
 }

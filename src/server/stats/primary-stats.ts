@@ -2,7 +2,8 @@
  * The primary's side of the stats: every worker's latest report, the workers that exited (their counts stay in
  * the totals, so cluster-wide counters never go backwards), the lifecycle events, restarts per slot, and the
  * two ways out: a fresh document for a stats request (every worker flushed first, so a scrape right after a
- * request counts it), and pushes to the workers whose clients follow /_cluster/events.
+ * request counts it, and RSS, CPU and ELU are current), and pushes to the workers whose clients follow
+ * /_cluster/events. Idle workers send nothing, so an idle cluster costs the primary nothing.
  */
 import type { ClusterEvent } from '../cluster-api.js';
 import { sendTo } from '../fork.js';
@@ -89,7 +90,7 @@ export class PrimaryStats {
     }
   }
 
-  /** The document as the latest reports have it (the terminal's live view; the event stream). */
+  /** The document as the latest reports have it (counts up to a tick old; gauges as of the last report). */
   snapshot(): ClusterStatsDoc {
     const now = Date.now();
     const live = this.live().map((state) => this.workerStats(state, now));
@@ -139,9 +140,11 @@ export class PrimaryStats {
     if (this.subscribers.size === 0) this.close();
   }
 
+  /** Someone watches the event stream: a fresh document (gauges included) for them, every second. */
   private pushSnapshot(): void {
-    const doc = this.snapshot();
-    for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'snapshot', doc });
+    void this.fresh().then((doc) => {
+      for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'snapshot', doc });
+    });
   }
 
   private workerStats(state: WorkerState, now = Date.now()): WorkerStats {

@@ -1,16 +1,14 @@
 /**
- * A worker's side of the stats: cheap counters the request handler bumps (two array lookups and an increment
- * per request), and the channel to the primary: one batched report about every 250 ms, a flush on request,
- * and the primary's answers for the stats routes. Never a message per request.
+ * A worker's side of the stats: cheap counters the request handler bumps (two lookups and an increment per
+ * request), and the channel to the primary: one batched report per 250 ms tick when something was counted
+ * (nothing at all when idle), a report at once when the primary asks (a flush: its gauges are fresh then), and
+ * the primary's answers for the stats routes. Never a message per request.
  */
-import type net from 'node:net';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
 import { emptyRouteCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
 
 export const REPORT_INTERVAL_MS = 250;
-/** An idle worker still reports its gauges (RSS, CPU, ELU) this often. */
-export const IDLE_REPORT_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 
 export function statusClass(status: number): StatusClass {
@@ -22,8 +20,9 @@ export interface RequestCounter {
   count(route: CountedRoute, status: number): void;
 }
 
-/** Things the worker knows that the counters do not: responses still being written. */
+/** What the worker's server knows that the counters do not: connections accepted, responses still being written. */
 export interface WorkerGauges {
+  connections(): number;
   inFlight(): number;
 }
 
@@ -31,9 +30,7 @@ type Send = (message: WorkerToPrimary) => void;
 
 export class WorkerStats implements RequestCounter {
   readonly byRoute = emptyRouteCounts();
-  connections = 0;
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
-  private lastSentAt = 0;
   private lastSentTotal = -1;
   private timer?: NodeJS.Timeout;
   private nextId = 1;
@@ -48,11 +45,6 @@ export class WorkerStats implements RequestCounter {
 
   count(route: CountedRoute, status: number): void {
     this.byRoute[route][statusClass(status)]++;
-  }
-
-  /** Counts accepted connections (TCP or TLS; an HTTP/2 session is one). */
-  watch(server: net.Server, event: 'connection' | 'secureConnection' = 'connection'): void {
-    server.on(event, () => this.connections++);
   }
 
   start(): void {
@@ -72,7 +64,7 @@ export class WorkerStats implements RequestCounter {
     this.elu = now;
     return {
       byRoute: this.byRoute,
-      connections: this.connections,
+      connections: this.gauges.connections(),
       inFlight: this.gauges.inFlight(),
       elu: Number.isFinite(elu) ? Math.round(elu * 1000) / 1000 : 0,
       rssBytes: memory.rss,
@@ -83,16 +75,13 @@ export class WorkerStats implements RequestCounter {
     };
   }
 
-  /** Sends a report when something was counted since the last one, else once per IDLE_REPORT_MS. */
+  /** Sends a report when something was counted since the last one; an idle worker sends nothing. */
   private tick(): void {
-    const total = this.connections + totalOf(this.byRoute);
-    if (total === this.lastSentTotal && Date.now() - this.lastSentAt < IDLE_REPORT_MS) return;
-    this.sendReport();
+    if (this.gauges.connections() + totalOf(this.byRoute) !== this.lastSentTotal) this.sendReport();
   }
 
   sendReport(flush?: number): void {
-    this.lastSentTotal = this.connections + totalOf(this.byRoute);
-    this.lastSentAt = Date.now();
+    this.lastSentTotal = this.gauges.connections() + totalOf(this.byRoute);
     this.send(flush === undefined ? { type: 'stats', report: this.report() } : { type: 'stats', report: this.report(), flush });
   }
 
