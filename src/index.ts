@@ -15,3 +15,18 @@ export type { CompareOptions, CompareResult } from './compare/runner.js';
 export { renderProbeReport, renderProbeJson } from './report/probe-report.js';
 export { renderCompareReport, renderCompareJson } from './report/compare-report.js';
 export { jainIndex, maxMinRatio, shares } from './stats/fairness.js';
+export type { PoliciesResult } from './compare/policies.js';
+import type { CompareResult } from './compare/runner.js';
+import type { PoliciesResult } from './compare/policies.js';
+export type { BrowserResult } from './browser/experiment.js';
+export type { FleetResult } from './fleet/fleet.js';
+export type { ClusterStatsDoc } from './server/stats/document.js';
+export type { ServeLogEvent } from './serve/log.js';
+export { runBrowserExperiment } from './browser/experiment.js';
+export { runFleet } from './fleet/fleet.js';
+export { renderProbeHtml, renderFleetHtml } from './report/html/probe-html.js';
+export { renderBrowserHtml } from './report/html/browser-html.js';
+export { renderCompareHtml, renderPoliciesHtml } from './report/html/compare-html.js';
+
+/** What `compare --json` prints: a two-contender comparison, or (--policies) one per scheduling policy. */
+export type CompareDocument = CompareResult | PoliciesResult;

@@ -14,6 +14,7 @@ import { findFreePort } from '../src/server/primary.js';
 import { spawnServer, type SpawnedServer } from '../src/server/spawn.js';
 import { chromium } from './external.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
+import { expectSchema } from './schema.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));
 const servers: SpawnedServer[] = [];
@@ -56,6 +57,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as BrowserResult;
+    expectSchema('browser', doc);
     expect(doc).toMatchObject({ inProcess: true, workers: 2, policy: 'rr', n: 200_000_000, allOk: true, browser: { name: 'Chromium', path: chromium.path, headless: true } });
     expect(doc.browser.version).toMatch(/^\d+\.\d+/);
     expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
@@ -91,6 +93,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as BrowserResult;
+    expectSchema('browser', doc);
     expect(doc).toMatchObject({ protocols: ['h2'], allOk: true });
     expect(doc.target).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     for (const s of doc.scenarios) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { policiesVerdict, runOrder, type PoliciesResult, type PolicyResult } from '../src/compare/policies.js';
 import { supportsReusePort } from '../src/server/policy.js';
 import { runCli } from './helpers.js';
+import { expectSchema } from './schema.js';
 
 function result(policy: PolicyResult['policy'], rps: number, vsSingle: number, p50 = 1): PolicyResult {
   return {
@@ -58,6 +59,7 @@ describe('compare --policies, end to end', () => {
     const run = await runCli(['compare', '--policies', '--workers', '2', '--runs', '1', '--requests', '120', '--n', '2000000', '--json'], { timeoutMs: 90_000 });
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout) as PoliciesResult;
+    expectSchema('compare', doc);
     expect(doc).toMatchObject({ mode: 'policies', workers: 2, runs: 1 });
     const expected = supportsReusePort() ? ['single', 'rr', 'none', 'reuseport'] : ['single', 'rr', 'none'];
     expect(doc.skipped.map((s) => s.policy)).toEqual(supportsReusePort() ? [] : ['reuseport']);

@@ -3,6 +3,7 @@ import { runCompare, type CompareResult, type ContenderSummary } from '../src/co
 import { renderCompareJson, renderCompareReport, workloadVerdict } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
+import { expectSchema } from './schema.js';
 
 function expectContender(c: ContenderSummary): void {
   expect(typeof c.label).toBe('string');
@@ -17,6 +18,8 @@ function expectContender(c: ContenderSummary): void {
 /** The documented JSON shape, checked on the parsed document (what a script would read). */
 function expectJsonShape(result: CompareResult, mode: string, workloads: string[]): void {
   const doc = JSON.parse(renderCompareJson(result));
+  // Every mode's document conforms to docs/schema/compare.schema.json.
+  expectSchema('compare', doc);
   expect(doc.mode).toBe(mode);
   expect(doc.cores).toBeGreaterThanOrEqual(1);
   expect(doc.workers).toBe(2);
@@ -81,6 +84,7 @@ describe('compare', () => {
     const ok = await runCli(['compare', '--keepalive-vs-close', '--runs', '1', '--requests', '30', '--n', '1000000', '--json'], { timeoutMs: 60_000 });
     expect(ok.code).toBe(0);
     const doc = JSON.parse(ok.stdout);
+    expectSchema('compare', doc);
     expect(doc.mode).toBe('keepalive-vs-close');
 
     for (const args of [['--single-vs-cluster', '--rr-vs-none'], ['--runs', '0'], ['--runs', 'x'], ['--requests', '5', '--duration', '1s']]) {

@@ -17,6 +17,7 @@ import { findFreePort, startCluster, type RunningCluster } from '../src/server/p
 import { selfSignedCertificate } from '../src/server/tls/certificate.js';
 import { chromium, nginx as nginxProgram } from './external.js';
 import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
+import { expectSchema } from './schema.js';
 
 const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
 
@@ -31,6 +32,7 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     const result = await runCli(['fleet', '--hosts', '3', '--workers', '2', '--route', 'both', '--requests', '240', '--n', '2000000', '--json'], { timeoutMs: 90_000 });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as FleetResult;
+    expectSchema('fleet', doc);
     expect(doc).toMatchObject({ hostsExpected: 3, allHostsServed: true, workersExpected: 6, allWorkersServed: true, allOk: true });
     expect(doc.fleet.lb).toMatchObject({ kind: 'nginx', balance: 'round-robin', keepalive: 0 });
     expect(doc.fleet.lb.version).toMatch(/^\d+\.\d+/);
@@ -67,6 +69,7 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     const before = leftovers();
     const result = await runCli(['fleet', '--h2', '--browser', '--hosts', '2', '--workers', '2', '--route', 'pid', '--requests', '200', '--json'], { env: { CHROME_PATH: chromium.path }, timeoutMs: 90_000 });
     const doc = JSON.parse(result.stdout) as FleetResult;
+    expectSchema('fleet', doc);
     expect(doc.fleet.lb).toMatchObject({ protocol: 'h2', keepalive: 8 });
     // The probe over HTTP/2 through nginx: one connection, yet every host answered.
     expect(doc).toMatchObject({ protocol: 'h2', connections: 1, allHostsServed: true, allOk: true });

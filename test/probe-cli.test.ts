@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
 import { descendants, isAlive, lines, request, runCli, startCli, waitFor, waitForBusyWorker, type CliResult } from './helpers.js';
 import { spawnServe } from '../src/server/spawn.js';
+import { expectSchema } from './schema.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';
 
@@ -30,6 +31,7 @@ describe('probe --json', () => {
     expectNoStack(result);
     expect(result.stdout.trimStart().startsWith('{')).toBe(true);
     const doc = JSON.parse(result.stdout) as Record<string, unknown>;
+    expectSchema('probe', doc);
 
     expect(doc.target).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(doc.workersExpected).toBe(2);

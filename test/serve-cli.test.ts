@@ -5,6 +5,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServeLogLine, type ServeLogEvent } from '../src/serve/log.js';
 import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { expectSchema } from './schema.js';
 import { binPath, lines, request, runCli, waitFor, waitForBusyWorker, workerPid } from './helpers.js';
 
 const servers: SpawnedServer[] = [];
@@ -185,6 +186,7 @@ describe('serve --log json', () => {
     // Nothing but JSON on stdout (stderr is empty: no error happened).
     const stdout = lines(server.output());
     expect(stdout.every((line) => parseServeLogLine(line) !== undefined)).toBe(true);
+    for (const line of stdout) expectSchema('serve-log', JSON.parse(line));
     expect(stdout).toHaveLength(server.events().length);
   });
 });
