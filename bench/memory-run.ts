@@ -1,8 +1,9 @@
 /**
  * The probe's memory under a long non-keep-alive run, in a process of its own so that nothing else (the
- * bench's other rows, the servers) is in the RSS it reports.
+ * bench's other rows, the servers, a TypeScript loader) is in the RSS it reports. It runs the built code
+ * (dist/), as `cluster-demo probe` does; Node runs this file by stripping its types (row 5 says how it ran).
  *
- *   node --import tsx bench/memory-run.ts <requests> <url> [--report]
+ *   node bench/memory-run.ts <requests> <url> [--report]        (Node 23.6+; 22.6+: --experimental-strip-types)
  *
  * Runs the probe (runProbe, GET /pid, concurrency 50, a new connection per request) against url, and with
  * --report also renders and writes its HTML report (then removes it), as `probe --report` does. Samples RSS
@@ -11,9 +12,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { keepGeneratorHeapSmall } from '../src/load/heap.js';
-import { runProbe } from '../src/probe/run.js';
-import { renderProbeHtml } from '../src/report/html/probe-html.js';
+import { keepGeneratorHeapSmall } from '../dist/load/heap.js';
+import { runProbe } from '../dist/probe/run.js';
+import { renderProbeHtml } from '../dist/report/html/probe-html.js';
 
 // The same heap setting as the CLI process that runs `probe` (src/load/heap.ts, called in src/cli.ts).
 keepGeneratorHeapSmall();
@@ -23,7 +24,7 @@ const requests = Number(process.argv[2]);
 const url = process.argv[3];
 const withReport = process.argv.includes('--report');
 if (!Number.isSafeInteger(requests) || requests < 1 || !url) {
-  console.error('usage: node --import tsx bench/memory-run.ts <requests> <url> [--report]');
+  console.error('usage: node bench/memory-run.ts <requests> <url> [--report]');
   process.exit(2);
 }
 
@@ -69,6 +70,8 @@ console.log(
     rps: route.rps,
     durationMs: route.durationMs,
     rssStartMB: round1(startRss),
+    /** The kernel's own peak of this process (getrusage), beside the 100 ms samples. */
+    maxRssMB: round1(process.resourceUsage().maxRSS * 1024),
     rssPeakMB: round1(peakRss),
     heapPeakMB: round1(peakHeap),
   }),
