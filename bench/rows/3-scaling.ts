@@ -13,7 +13,7 @@ export const scalingRow: RowPlan = {
     const limit = Math.min(workers, cores);
     const n = 50_000_000;
     const requests = ctx.pick(80, 20);
-    const spec = { id: '3', title: `Scaling: cluster speed-up on /api/${n} over one process, ÷ min(workers ${workers}, cores ${cores}) = ${limit}`, goal: { op: '>=', value: 0.95 }, goalText: '≥ 0.95', unit: '', digits: 2 } as const;
+    const spec = { id: '3', title: `Scaling: cluster speed-up on /api/${n} over one process, ÷ min(workers ${workers}, cores ${cores}) = ${limit}`, goal: { op: '>=', value: 0.95 }, goalText: '≥ 0.95', unit: '', digits: 3 } as const;
     const servers = { single: await ctx.server('single process', startSingle), cluster: await ctx.server('serve rr', () => startServe(workers, 'rr')) };
     const options = { concurrency: 2 * workers, timeoutMs: 60_000, requests, n, workers };
     const [heavy] = workloadsFor(options, ['heavy']);

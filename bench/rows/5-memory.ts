@@ -1,9 +1,16 @@
 /**
- * Row 5: the probe's peak RSS over long runs, each in a process of its own (memory-run.ts): small, large,
- * small (the two small runs bracket the large one, so drift shows in their spread), then large with --report.
+ * Row 5: the probe's peak RSS over long runs, measured on the real command (`cluster-demo probe --url … --json`,
+ * dist/cli.js, as a user runs it) in a process of its own: small, large, small (the two small runs bracket the
+ * large one, so drift shows in their spread), then large with --report. The peak is the kernel's high-water mark
+ * (VmHWM in /proc/<pid>/status), read every 20 ms while the process lives: nothing of the bench, no loader, no
+ * sampler inside the measured process.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ProbeResult } from '../../src/probe/run.js';
 import { median, minMax } from '../../src/stats/fairness.js';
 import { measured, r0, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
 import { liveChildren } from '../lib/tools.js';
@@ -15,49 +22,56 @@ interface MemoryRun {
   completed: number;
   ok: number;
   failed: number;
-  errors: Record<string, number>;
   portBackoffs: number;
   notices: string[];
   rps: number;
   durationMs: number;
-  rssPeakMB: number;
-  maxRssMB: number;
-  heapPeakMB: number;
+  /** The kernel's peak resident set of the probe process, MB. */
+  peakRssMB: number;
 }
 
-const SCRIPT = fileURLToPath(new URL('../memory-run.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/**
- * How this Node runs memory-run.ts without a loader in the measured process: type stripping (built in from
- * 23.6, behind a flag from 22.6); older lines fall back to tsx, whose loader then counts in the RSS.
- */
-export function typeScriptArgs(version = process.versions.node): { args: string[]; how: string } {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major > 23 || (major === 23 && minor >= 6)) return { args: [], how: 'Node strips the types (no loader)' };
-  if (major > 22 || (major === 22 && minor >= 6)) return { args: ['--experimental-strip-types', '--no-warnings'], how: 'Node strips the types (--experimental-strip-types)' };
-  return { args: ['--import', 'tsx'], how: 'under tsx (Node 20 cannot strip types): its loader is in the RSS' };
+/** VmHWM of a live process in MB, or undefined once it has gone. */
+function highWaterMark(pid: number): number | undefined {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 function memoryRun(requests: number, url: string, report: boolean): Promise<MemoryRun> {
-  const timeoutMs = 60_000 + requests * 0.5;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...typeScriptArgs().args, SCRIPT, String(requests), url, ...(report ? ['--report'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-demo-memory-'));
+  const reportFile = path.join(dir, 'report.html');
+  const args = [CLI, 'probe', '--url', url, '--route', 'pid', '--requests', String(requests), '--concurrency', '50', '--json', '--no-progress', ...(report ? ['--report', reportFile] : [])];
+  return new Promise<MemoryRun>((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     liveChildren.add(child);
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, highWaterMark(child.pid!) ?? 0));
+    const sampler = setInterval(sample, 20);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000 + requests * 0.5);
+    // The output is complete when stdout ends; the process has not exited yet, so its mark is read once more.
+    child.stdout.on('end', sample);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       liveChildren.delete(child);
       try {
-        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as MemoryRun);
+        const result = JSON.parse(stdout) as ProbeResult;
+        const route = result.routes[0]!;
+        resolve({ requests, report, reportBytes: report ? statSync(reportFile).size : 0, completed: route.requests, ok: route.ok, failed: route.failed, portBackoffs: route.portBackoffs, notices: result.notices, rps: route.rps, durationMs: route.durationMs, peakRssMB: Math.round(peak * 10) / 10 });
       } catch {
-        reject(new Error(`memory-run ${requests} ended (${signal ?? `code ${code}`}) without a result: ${stderr.trim().slice(-300)}`));
+        reject(new Error(`probe --requests ${requests} ended (${signal ?? `code ${code}`}) without a result: ${stderr.trim().slice(-300)}`));
       }
     });
-  });
+  }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
 const k = (x: number) => (x >= 1e6 ? `${x / 1e6}M` : `${x / 1e3}k`);
@@ -70,26 +84,26 @@ export const memoryRow: RowPlan = {
     const small = ctx.pick(100_000, 20_000);
     const large = ctx.pick(1_000_000, 100_000);
     const server = await ctx.serve();
-    const out = ctx.group(`5. Memory (bench/memory-run.ts, ${typeScriptArgs().how}: the probe in a child process per run; peak RSS as the kernel counts it)`);
+    const out = ctx.group(`5. Memory (\`cluster-demo probe --url … --route pid --json\`, a process per run; peak RSS = the kernel's VmHWM)`);
     const runs: MemoryRun[] = [];
     for (const [requests, report] of [[small, false], [large, false], [small, false], [large, true]] as const) {
-      ctx.log(`  memory-run ${requests}${report ? ' --report' : ''} …`);
+      ctx.log(`  probe --requests ${requests}${report ? ' --report' : ''} …`);
       const m = await memoryRun(requests, server.url, report);
       runs.push(m);
-      out.push(`${k(m.requests)}${m.report ? ` with --report (${r0(m.reportBytes / 1024)} KB of HTML)` : ''}: peak RSS ${m.maxRssMB} MB (sampled ${m.rssPeakMB} MB, peak heap ${m.heapPeakMB} MB), ${m.ok} ok / ${m.failed} failed, ${m.portBackoffs} EADDRNOTAVAIL back-offs, ${r0(m.rps)} req/s over ${r0(m.durationMs / 1000)} s`);
+      out.push(`${k(m.requests)}${m.report ? ` with --report (${r0(m.reportBytes / 1024)} KB of HTML)` : ''}: peak RSS ${m.peakRssMB} MB, ${m.ok} ok / ${m.failed} failed, ${m.portBackoffs} EADDRNOTAVAIL back-offs, ${r0(m.rps)} req/s over ${r0(m.durationMs / 1000)} s`);
       ctx.log(`  ${out[out.length - 1]}`);
     }
     const [s1, big, s2, bigReport] = runs as [MemoryRun, MemoryRun, MemoryRun, MemoryRun];
-    const smallPeak = median([s1.maxRssMB, s2.maxRssMB]);
+    const smallPeak = median([s1.peakRssMB, s2.peakRssMB]);
     const limit = 100;
     const spec = (id: string, title: string, goalText: string, goal: number, unit: string) => ({ id, title, goal: { op: '<=' as const, value: goal }, goalText, unit, digits: 1 });
-    const growth = (big.maxRssMB / smallPeak - 1) * 100;
-    const withReport = (bigReport.maxRssMB / big.maxRssMB - 1) * 100;
+    const growth = (big.peakRssMB / smallPeak - 1) * 100;
+    const withReport = (bigReport.peakRssMB / big.peakRssMB - 1) * 100;
     return [
-      measured(spec('5a', `Memory: the probe's peak RSS, ${k(small)} non-keep-alive /pid requests`, `≤ ${limit} MB, 0 failed`, limit, ' MB'), { median: smallPeak, range: minMax([s1.maxRssMB, s2.maxRssMB]), pairs: '2 runs' }, `two runs of ${small} requests, before and after the ${k(large)} run: ${s1.maxRssMB} and ${s2.maxRssMB} MB; failed ${s1.failed + s2.failed}.`, smallPeak <= limit && clean(s1) && clean(s2)),
-      measured(spec('5b', `Memory: the probe's peak RSS, ${k(large)} non-keep-alive /pid requests`, `≤ ${limit} MB, 0 failed`, limit, ' MB'), { median: big.maxRssMB, range: null, pairs: '1 run' }, `${big.ok} ok, ${big.failed} failed, ${big.portBackoffs} EADDRNOTAVAIL back-offs${big.notices.length ? ` (notice: "${big.notices[0]}")` : ''}, ${r0(big.rps)} req/s over ${r0(big.durationMs / 1000)} s, peak V8 heap ${big.heapPeakMB} MB.`, big.maxRssMB <= limit && clean(big)),
-      measured(spec('5c', `Memory: peak RSS growth ${k(small)} → ${k(large)}`, '≤ 10%', 10, '%'), { median: growth, range: minMax([s1, s2].map((m) => (big.maxRssMB / m.maxRssMB - 1) * 100)), pairs: `${k(large)} vs 2 runs` }, `peak RSS at ${k(large)} over the median peak at ${k(small)}, minus 1 (min–max: against each ${k(small)} run).`),
-      measured(spec('5d', `Memory: ${k(large)} requests with --report (the timelines, then the HTML) over without`, '≤ 10%', 10, '%'), { median: withReport, range: null, pairs: '1 run each' }, `peak RSS ${bigReport.maxRssMB} MB with --report (a ${r0(bigReport.reportBytes / 1024)} KB page, ${bigReport.failed} failed) vs ${big.maxRssMB} MB without, the runs one after the other.`, withReport <= 10 && clean(bigReport)),
+      measured(spec('5a', `Memory: the probe's peak RSS, ${k(small)} non-keep-alive /pid requests`, `≤ ${limit} MB, 0 failed`, limit, ' MB'), { median: smallPeak, range: minMax([s1.peakRssMB, s2.peakRssMB]), pairs: '2 runs' }, `two runs of ${small} requests, before and after the ${k(large)} run: ${s1.peakRssMB} and ${s2.peakRssMB} MB; failed ${s1.failed + s2.failed}.`, smallPeak <= limit && clean(s1) && clean(s2)),
+      measured(spec('5b', `Memory: the probe's peak RSS, ${k(large)} non-keep-alive /pid requests`, `≤ ${limit} MB, 0 failed`, limit, ' MB'), { median: big.peakRssMB, range: null, pairs: '1 run' }, `${big.ok} ok, ${big.failed} failed, ${big.portBackoffs} EADDRNOTAVAIL back-offs${big.notices.length ? ` (notice: "${big.notices[0]}")` : ''}, ${r0(big.rps)} req/s over ${r0(big.durationMs / 1000)} s.`, big.peakRssMB <= limit && clean(big)),
+      measured(spec('5c', `Memory: peak RSS growth ${k(small)} → ${k(large)}`, '≤ 10%', 10, '%'), { median: growth, range: minMax([s1, s2].map((m) => (big.peakRssMB / m.peakRssMB - 1) * 100)), pairs: `${k(large)} vs 2 runs` }, `peak RSS at ${k(large)} over the median peak at ${k(small)}, minus 1 (min–max: against each ${k(small)} run).`),
+      measured(spec('5d', `Memory: ${k(large)} requests with --report (the timelines, then the HTML) over without`, '≤ 10%', 10, '%'), { median: withReport, range: null, pairs: '1 run each' }, `peak RSS ${bigReport.peakRssMB} MB with --report (a ${r0(bigReport.reportBytes / 1024)} KB page, ${bigReport.failed} failed) vs ${big.peakRssMB} MB without, the runs one after the other.`, withReport <= 10 && clean(bigReport)),
     ];
   },
 };

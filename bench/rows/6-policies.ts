@@ -25,7 +25,7 @@ export const policiesRow: RowPlan = {
     const limit = Math.min(workers, cores);
     const n = 50_000_000;
     const light = (p: SchedulingPolicy, i: number): RowSpec => ({ id: `6${'abc'[i]}`, title: `Light /pid: cluster with --sched ${p} ÷ one process (c=50)`, goal: p === 'reuseport' ? { op: '>=', value: 0.95 } : null, goalText: p === 'reuseport' ? '≥ 0.95×' : 'none (info)', unit: '×', digits: 2 });
-    const heavy = (p: SchedulingPolicy, i: number): RowSpec => ({ id: `6${'def'[i]}`, title: `Heavy /api/${n}: --sched ${p} speed-up ÷ min(workers ${workers}, cores ${cores}) = ${limit}`, goal: { op: '>=', value: 0.95 }, goalText: '≥ 0.95', unit: '', digits: 2 });
+    const heavy = (p: SchedulingPolicy, i: number): RowSpec => ({ id: `6${'def'[i]}`, title: `Heavy /api/${n}: --sched ${p} speed-up ÷ min(workers ${workers}, cores ${cores}) = ${limit}`, goal: { op: '>=', value: 0.95 }, goalText: '≥ 0.95', unit: '', digits: 3 });
     ctx.log(`  runPolicies: ${ctx.pick(5, 2)} runs of light, heavy and mixed`);
     const result: PoliciesResult = await runPolicies(
       { mode: 'single-vs-cluster', workers, concurrency: 50, n, runs: ctx.pick(5, 2), timeoutMs: 60_000, connections: 1, requests: undefined },
