@@ -1,5 +1,5 @@
 /** The stats' pure parts, with literal inputs: exposition text, the probe's cross-check, serve's live table. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RouteReport } from '../src/load/summary.js';
 import { countMismatches, serverCountsBetween } from '../src/probe/server-counts.js';
 import { ratesBetween, renderServeLive, renderServeSummary } from '../src/report/serve-live.js';
@@ -8,7 +8,8 @@ import { isLoopbackHost, statsSettings } from '../src/server/settings.js';
 import { emptyRouteCounts, type ClusterStatsDoc, type WorkerStats } from '../src/server/stats/document.js';
 import { inlineJson } from '../src/server/stats/endpoints.js';
 import { renderPrometheus } from '../src/server/stats/prometheus.js';
-import { statusClass } from '../src/server/stats/worker-stats.js';
+import { statusClass, WorkerStats as WorkerCounters } from '../src/server/stats/worker-stats.js';
+import type { WorkerToPrimary } from '../src/server/messages.js';
 
 function worker(pid: number, slot: number, pidRequests: number, extra: Partial<WorkerStats> = {}): WorkerStats {
   const byRoute = emptyRouteCounts();
@@ -129,5 +130,59 @@ describe('small rules', () => {
 
   it('JSON inlined in the dashboard cannot close its script element', () => {
     expect(inlineJson({ hostname: '</script><script>alert(1)</script>' })).toBe('{"hostname":"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>"}');
+  });
+});
+
+describe('a worker\'s reports: armed by activity, silent when idle', () => {
+  afterEach(() => vi.useRealTimers());
+
+  function counters(): { stats: WorkerCounters; sent: WorkerToPrimary[]; connections: { n: number } } {
+    const sent: WorkerToPrimary[] = [];
+    const connections = { n: 0 };
+    const stats = new WorkerCounters((m) => sent.push(m), { connections: () => connections.n, inFlight: () => 0 });
+    return { stats, sent, connections };
+  }
+
+  it('one report after listening, then nothing however long the worker stays idle', () => {
+    vi.useFakeTimers();
+    const { stats, sent } = counters();
+    stats.start();
+    vi.advanceTimersByTime(250);
+    expect(sent).toHaveLength(1);
+    vi.advanceTimersByTime(250);
+    expect(sent).toHaveLength(2); // the trailing report of a quiet worker
+    vi.advanceTimersByTime(60_000);
+    expect(sent).toHaveLength(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('requests: one report per tick while they come, one trailing report after, then silence', () => {
+    vi.useFakeTimers();
+    const { stats, sent } = counters();
+    for (let tick = 0; tick < 4; tick++) {
+      for (let i = 0; i < 100; i++) stats.count('/pid', 200);
+      vi.advanceTimersByTime(250);
+    }
+    expect(sent).toHaveLength(4);
+    vi.advanceTimersByTime(250);
+    expect(sent).toHaveLength(5);
+    vi.advanceTimersByTime(10_000);
+    expect(sent).toHaveLength(5);
+    const last = sent.at(-1) as Extract<WorkerToPrimary, { type: 'stats' }>;
+    expect(last.report.byRoute['/pid']['2xx']).toBe(400);
+  });
+
+  it('a connection that has sent nothing yet is reported too; stop() leaves no timer', () => {
+    vi.useFakeTimers();
+    const { stats, sent, connections } = counters();
+    connections.n = 1;
+    stats.touch();
+    vi.advanceTimersByTime(250);
+    expect((sent[0] as Extract<WorkerToPrimary, { type: 'stats' }>).report.connections).toBe(1);
+    stats.count('/', 200);
+    stats.stop();
+    vi.advanceTimersByTime(10_000);
+    expect(sent).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

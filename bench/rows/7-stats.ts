@@ -74,7 +74,7 @@ async function idle(ctx: BenchContext, spec: RowSpec): Promise<RowResult> {
   ctx.log(`  idle for ${seconds} s, both clusters at once`);
   const [on, off] = await Promise.all([idleCpu(servers.on, seconds), idleCpu(servers.off, seconds)]);
   ctx.group('7. Stats, idle (CPU per second)').push(`stats on: primary ${r0(on.primaryUsPerS)} µs/s, workers ${r0(on.workersUsPerS)} µs/s; --no-stats: primary ${r0(off.primaryUsPerS)} µs/s, workers ${r0(off.workersUsPerS)} µs/s`);
-  return measured(spec, { median: on.primaryUsPerS, range: null, pairs: `${seconds} s` }, `over ${seconds} s of no traffic: the primary used ${r0(on.primaryUsPerS)} µs of CPU per second with stats on and ${r0(off.primaryUsPerS)} µs/s with --no-stats; the workers ${r0(on.workersUsPerS)} vs ${r0(off.workersUsPerS)} µs/s (a worker sends its counts only when they changed: nothing when idle). /proc counts in ticks of 10,000 µs, so these are a few ticks over the whole window.`);
+  return measured(spec, { median: on.primaryUsPerS, range: null, pairs: `${seconds} s` }, `over ${seconds} s of no traffic: the primary used ${r0(on.primaryUsPerS)} µs of CPU per second with stats on and ${r0(off.primaryUsPerS)} µs/s with --no-stats; the workers ${r0(on.workersUsPerS)} vs ${r0(off.workersUsPerS)} µs/s (a worker's tick is armed by activity: an idle worker has no timer at all). /proc counts in ticks of 10,000 µs, so these are a few ticks over the whole window.`);
 }
 
 export const statsRow: RowPlan = {

@@ -39,7 +39,7 @@ export function makeCompareCommand(): Command {
     .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', parsePositiveInt, 3)
     .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections', parsePositiveInt, 1)
     .option('--timeout <time>', 'per-request timeout', parseDurationMs, 30_000)
-    .option('--json', 'print one JSON document on stdout (schema in README)', false)
+    .option('--json', 'print one JSON document on stdout (schemas: docs/schema/)', false)
     .option('--report <file.html>', 'also write the comparison as one self-contained HTML page with charts (opens offline)')
     .option('--no-progress', 'no progress line on stderr')
     .option('--no-color', 'no colours')

@@ -1,8 +1,13 @@
 /**
  * A worker's side of the stats: cheap counters the request handler bumps (two lookups and an increment per
- * request), and the channel to the primary: one batched report per 250 ms tick when something was counted
- * (nothing at all when idle), a report at once when the primary asks (a flush: its gauges are fresh then), and
- * the primary's answers for the stats routes. Never a message per request.
+ * request), and the channel to the primary: one batched report per 250 ms tick while requests or connections
+ * come in, one more after they stop (its gauges, event-loop utilisation included, then describe the quiet), a
+ * report at once when the primary asks (a flush: its gauges are fresh then), and the primary's answers for the
+ * stats routes. Never a message per request.
+ *
+ * An idle worker has no timer at all: the tick is armed by activity, not free-running. On this project's 2-core
+ * VM every wake-up of an idle Node process costs several ms of CPU (a bare 250 ms setInterval: ~30 ms of CPU
+ * per second), so a free-running tick made an idle cluster measurably busy (bench row 7c).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
@@ -32,7 +37,9 @@ export class WorkerStats implements RequestCounter {
   readonly byRoute = emptyRouteCounts();
   private elu: EventLoopUtilization = performance.eventLoopUtilization();
   private lastSentTotal = -1;
+  /** The next tick, armed by activity; undefined when idle. */
   private timer?: NodeJS.Timeout;
+  private stopped = false;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (doc: ClusterStatsDoc) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
   /** Set by the events endpoint: pushes from the primary go to its clients. */
@@ -45,15 +52,25 @@ export class WorkerStats implements RequestCounter {
 
   count(route: CountedRoute, status: number): void {
     this.byRoute[route][statusClass(status)]++;
+    if (this.timer === undefined) this.touch();
   }
 
-  start(): void {
-    this.timer = setInterval(() => this.tick(), REPORT_INTERVAL_MS);
+  /** Something happened (a request counted, a connection accepted): a report goes out within one tick. */
+  touch(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.timer = setTimeout(() => this.tick(), REPORT_INTERVAL_MS);
     this.timer.unref();
   }
 
+  /** Listening: the first report (the primary learns the worker's gauges), then quiet until something happens. */
+  start(): void {
+    this.touch();
+  }
+
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   report(): WorkerReport {
@@ -75,9 +92,15 @@ export class WorkerStats implements RequestCounter {
     };
   }
 
-  /** Sends a report when something was counted since the last one; an idle worker sends nothing. */
+  /**
+   * Sends a report. When something was counted since the last one, one more tick follows: it carries the next
+   * counts, or, if none came, the trailing report of a worker gone quiet, after which the timer stays off.
+   */
   private tick(): void {
-    if (this.gauges.connections() + totalOf(this.byRoute) !== this.lastSentTotal) this.sendReport();
+    this.timer = undefined;
+    const changed = this.gauges.connections() + totalOf(this.byRoute) !== this.lastSentTotal;
+    this.sendReport();
+    if (changed) this.touch();
   }
 
   sendReport(flush?: number): void {
