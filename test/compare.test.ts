@@ -64,6 +64,8 @@ describe('compare', () => {
       expectContender(w.b);
       expect(w.a.workersSeen).toBe(1);
       expect(w.b.workersSeen).toBe(2);
+      // Fairness counts both workers the cluster runs: one served everything, the other nothing.
+      expect(w.a.fairness).toEqual({ jain: 0.5, maxMinRatio: null });
       expect(w.a.runsRps).toHaveLength(2);
     }
   });

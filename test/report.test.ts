@@ -1,6 +1,8 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import type { CompareResult, ContenderSummary, WorkloadResult } from '../src/compare/runner.js';
 import type { ProbeResult } from '../src/probe/run.js';
+import { workloadVerdict } from '../src/report/compare-report.js';
 import { renderProgressLine } from '../src/report/live.js';
 import { renderMigrateNote } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
@@ -62,5 +64,26 @@ describe('reuseport migration note', () => {
     expect(renderMigrateNote(result({ tcpMigrateReq: 1 }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
     expect(renderMigrateNote(result({ policy: 'rr', tcpMigrateReq: null }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
     expect(renderMigrateNote(result({ chaos: null }, { ECONNRESET: 5 }, 0), plain)).toEqual([]);
+  });
+});
+
+describe('compare --keepalive-vs-close verdict, written from the measured ratio', () => {
+  const side = (workersSeen: number, rps: number): ContenderSummary => ({
+    label: '', rps, latencyMs: { p50: 1, p99: 2, max: 3 }, failed: 0, workersSeen, fairness: { jain: workersSeen === 2 ? 1 : 0.5, maxMinRatio: workersSeen === 2 ? 1 : null },
+    rpsRange: { min: rps, max: rps }, runsRps: [rps], generator: { cpuUserMs: 1, cpuSystemMs: 1, cpuPerRequestUs: 1, coreShare: 0.1 },
+  });
+  const result = { mode: 'keepalive-vs-close', cores: 2, workers: 2, runs: 1, concurrency: 50, n: 1000, workloads: [] } as unknown as CompareResult;
+  const workload = (a: number, b: number): WorkloadResult => ({ name: 'light', description: 'GET /pid', a: side(1, a), b: side(2, b), ratio: b / a, ratioRange: { min: b / a, max: b / a }, spreadExceedsDifference: false });
+
+  it('new connections faster: more workers at work, despite what each costs', () => {
+    expect(workloadVerdict(result, workload(6249, 7312))).toBe("light: keep-alive reached 1 worker, a new connection per request reached 2; new connections did 1.17× the req/s, with more workers at work, although each new connection costs a handshake and, under rr, the primary's hand-off");
+  });
+
+  it('keep-alive faster: the cost of a connection per request', () => {
+    expect(workloadVerdict(result, workload(8000, 5600))).toBe("light: keep-alive reached 1 worker, a new connection per request reached 2; keep-alive did more (new connections: 0.70× its req/s): each new connection costs a handshake and, under rr, the primary's hand-off");
+  });
+
+  it('within 10%: about the same', () => {
+    expect(workloadVerdict(result, workload(6000, 6300))).toBe('light: keep-alive reached 1 worker, a new connection per request reached 2; about the same req/s (1.05×)');
   });
 });

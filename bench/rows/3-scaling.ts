@@ -25,7 +25,7 @@ export const scalingRow: RowPlan = {
       async (flip) => {
         const order = flip ? (['cluster', 'single'] as const) : (['single', 'cluster'] as const);
         const got = {} as Record<'single' | 'cluster', number>;
-        for (const side of order) got[side] = (await measureSample(heavy!, new URL(servers[side].url), { keepAlive: false })).report.rps;
+        for (const side of order) got[side] = (await measureSample(heavy!, servers[side], { keepAlive: false })).report.rps;
         return { order, ...got };
       },
       (g) => `${g.order.join(' → ')}: ${r2(g.cluster)} / ${r2(g.single)} → speed-up ${r2(g.cluster / g.single)}×, ÷ ${limit} = ${r2(g.cluster / g.single / limit)}`,

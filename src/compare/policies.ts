@@ -105,7 +105,7 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
       for (let run = 0; run < options.runs; run++) {
         for (const i of runOrder(contenders.length, run)) {
           observer.onStatus?.(`${workload.name}: run ${run + 1}/${options.runs} · ${contenders[i]!.policy}`);
-          samples[i]!.push(await measureSample(workload, targets[i]!, { keepAlive: false }));
+          samples[i]!.push(await measureSample(workload, servers[i]!, { keepAlive: false }));
           stopIfAborted(options.signal);
         }
       }

@@ -167,10 +167,10 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
       for (let run = 1; run <= options.runs; run++) {
         // Alternate A B A B so that drift (thermal, other load) hits both sides alike.
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderA.label}`);
-        samplesA.push(await measureSample(workload, targetA, contenderA.load));
+        samplesA.push(await measureSample(workload, serverA, contenderA.load));
         stopIfAborted(options.signal);
         observer.onStatus?.(`${workload.name}: run ${run}/${options.runs} · ${contenderB.label}`);
-        samplesB.push(await measureSample(workload, targetB, contenderB.load));
+        samplesB.push(await measureSample(workload, serverB, contenderB.load));
         stopIfAborted(options.signal);
       }
       const a = summarize(contenderA.label, samplesA);

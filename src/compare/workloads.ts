@@ -50,7 +50,8 @@ export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 
 export interface Workload {
   name: WorkloadResult['name'];
   description: string;
-  measure(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<RouteReport>;
+  /** `workers`: how many the server runs, so that fairness counts a worker that served nothing. */
+  measure(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, workers: number): Promise<RouteReport>;
 }
 
 export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
@@ -61,21 +62,21 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
   const light: Workload = {
     name: 'light',
     description: 'GET /pid',
-    measure: async (target, load) => summarizeRoute('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), null),
+    measure: async (target, load, workers) => summarizeRoute('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), workers),
   };
   const heavy: Workload = {
     name: 'heavy',
     description: `GET ${heavyPath} (CPU-bound), concurrency ${heavyConcurrency}`,
     // Two requests queued per worker keep every core busy; more would only add an uneven tail at the end
     // (the last worker still computing while the others idle), which understates the cluster.
-    measure: async (target, load) =>
-      summarizeRoute('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), null),
+    measure: async (target, load, workers) =>
+      summarizeRoute('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), workers),
   };
   const busy = Math.max(1, options.workers - 1);
   const mixed: Workload = {
     name: 'mixed',
     description: `GET /pid while ${busy} × ${heavyPath} stay in flight`,
-    measure: async (target, load) => {
+    measure: async (target, load, workers) => {
       // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
       const stopHeavy = new AbortController();
       const signal = options.signal ? AbortSignal.any([stopHeavy.signal, options.signal]) : stopHeavy.signal;
@@ -90,7 +91,7 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
           concurrency: COMPARE_DEFAULTS.mixedConcurrency,
           requests: count(COMPARE_DEFAULTS.mixedProbe),
         });
-        return summarizeRoute('/pid', probe, null);
+        return summarizeRoute('/pid', probe, workers);
       } finally {
         stopHeavy.abort();
         await heavyLoad;
@@ -102,10 +103,10 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
 }
 
 /** Runs one measurement and notes what it cost this process (the generator). */
-export async function measureSample(workload: Workload, target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<Sample> {
+export async function measureSample(workload: Workload, server: Pick<SpawnedServer, 'url' | 'readyPids'>, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<Sample> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const report = await workload.measure(target, load);
+  const report = await workload.measure(new URL(server.url), load, server.readyPids.length);
   return { report, cpu: process.cpuUsage(cpuBefore), wallMs: performance.now() - started };
 }
 

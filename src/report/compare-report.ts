@@ -11,6 +11,15 @@ function range(c: ContenderSummary): string {
 }
 
 /** The one-line reading of a workload: what the ratio means on this machine. */
+/** keep-alive vs a new connection per request: how many workers each reached, and what that did to req/s. */
+function keepAliveVerdict(w: WorkloadResult, x: string): string {
+  const reach = `keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}`;
+  const cost = 'each new connection costs a handshake and, under rr, the primary\'s hand-off';
+  if (w.ratio >= 1.1) return `${w.name}: ${reach}; new connections did ${x} the req/s${w.b.workersSeen > w.a.workersSeen ? ', with more workers at work, although ' + cost : ''}`;
+  if (w.ratio <= 0.9) return `${w.name}: ${reach}; keep-alive did more (new connections: ${x} its req/s): ${cost}`;
+  return `${w.name}: ${reach}; about the same req/s (${x})`;
+}
+
 export function workloadVerdict(result: CompareResult, w: WorkloadResult): string {
   const limit = Math.min(result.workers, result.cores);
   const x = `${w.ratio.toFixed(2)}×`;
@@ -22,9 +31,7 @@ export function workloadVerdict(result: CompareResult, w: WorkloadResult): strin
     if (w.ratio >= 0.9) return `${w.name}: the cluster (policy rr) is ${x} — no real gain: on ${result.cores} cores the generator, the primary and the workers share CPUs`;
     return `${w.name}: the cluster (policy rr) is ${x} — slower: with rr the primary accepts every connection and hands it to a worker, which costs more than this request on ${result.cores} cores; compare --policies measures none and reuseport, which leave the primary out`;
   }
-  if (result.mode === 'keepalive-vs-close') {
-    return `${w.name}: keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}; req/s ratio ${x} (policy rr: each new connection costs the primary a hand-off)`;
-  }
+  if (result.mode === 'keepalive-vs-close') return keepAliveVerdict(w, x);
   const jain = (c: ContenderSummary) => c.fairness.jain.toFixed(3);
   const cost = w.ratio < 0.9 ? `rr reached ${x} of none's req/s: its primary hands over every connection` : w.ratio > 1.1 ? `rr reached ${x} of none's req/s` : `rr and none cost about the same (${x})`;
   return `${w.name}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; ${cost}`;
