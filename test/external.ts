@@ -1,5 +1,6 @@
 /**
- * External programs some tests drive for real: Chromium (the browser command) and nginx (fleet).
+ * External programs some tests drive for real: Chromium (the browser command), nginx (fleet) and curl (HTTP/2
+ * from a client that is not ours).
  * On a developer's machine without them those tests are skipped, and the global setup says so once, with the
  * fix. In CI (`CI` set, or CLUSTER_DEMO_REQUIRE_EXTERNAL=1) a missing program fails the run instead: .ci/run
  * installs them, so a skip there would hide a broken install.
@@ -26,6 +27,12 @@ export const nginx: ExternalProgram = {
   tests: 'nginx (fleet) tests',
   path: findOnPath(['nginx'], ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']),
   missing: 'no nginx found (PATH, /usr/sbin, /usr/local/sbin); install it with: apt-get install nginx',
+};
+
+export const curl: ExternalProgram = {
+  tests: 'curl (HTTP/2) tests',
+  path: findOnPath(['curl']),
+  missing: 'no curl found on PATH; install it with: apt-get install curl',
 };
 
 export const externalRequired = Boolean(process.env.CI) || process.env.CLUSTER_DEMO_REQUIRE_EXTERNAL === '1';

@@ -18,7 +18,7 @@ import { createDemoServer } from '../src/server/demo-server.js';
 import { currentIdentity } from '../src/server/handler.js';
 import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
 import { selfSignedCertificate } from '../src/server/tls/certificate.js';
-import { findOnPath } from '../src/external/find-program.js';
+import { curl as curlProgram } from './external.js';
 import { lines, runCli, waitFor } from './helpers.js';
 
 const servers: SpawnedServer[] = [];
@@ -36,7 +36,7 @@ async function serve(args: string[]): Promise<SpawnedServer> {
   return server;
 }
 
-const curl = findOnPath(['curl']);
+const curl = curlProgram.path;
 const run = promisify(execFile);
 
 describe.skipIf(!curl)('serve --h2 with curl', () => {
