@@ -21,7 +21,7 @@ import type { PoliciesResult } from './compare/policies.js';
 export type { BrowserResult } from './browser/experiment.js';
 export type { FleetResult } from './fleet/fleet.js';
 export type { ClusterStatsDoc } from './server/stats/document.js';
-export type { ServeLogEvent } from './serve/log.js';
+export type { ServeLogEvent } from './server/serve-log.js';
 export { runBrowserExperiment } from './browser/experiment.js';
 export { runFleet } from './fleet/fleet.js';
 export { renderProbeHtml, renderFleetHtml } from './report/html/probe-html.js';

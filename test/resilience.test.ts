@@ -14,7 +14,7 @@ import { probeExitCode, runProbe, type ProbeOptions, type ProbeResult } from '..
 import { renderProbeJson, renderProbeReport } from '../src/report/probe-report.js';
 import { formatClusterEvent } from '../src/report/cluster-log.js';
 import { DEFAULT_BACKOFF, startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';
-import { binPath, request, runCli, sleep, waitFor, workerPid } from './helpers.js';
+import { binPath, request, runCli, waitFor, workerPid } from './helpers.js';
 
 const started: RunningCluster[] = [];
 const cleanups: Array<() => void> = [];
@@ -283,7 +283,6 @@ describe('the primary survives its own faults', () => {
     for (const event of events) expect(formatClusterEvent(event).length).toBeLessThanOrEqual(event.type === 'primary-started' ? 4 : event.type === 'ready' ? 2 : 1);
 
     // Still a healthy cluster: a short burst all answered by the two live workers.
-    await sleep(50);
     const after = await Promise.all(Array.from({ length: 10 }, () => request(running.url, '/pid')));
     for (const reply of after) expect([survivor.pid, replacement.pid]).toContain(workerPid(reply));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServeLogLine } from '../src/serve/log.js';
+import { parseServeLogLine } from '../src/server/serve-log.js';
 import { lines, runCli } from './helpers.js';
 
 describe('serve: addresses it cannot listen on', () => {

@@ -4,6 +4,7 @@
  * distinct PIDs and connections and whether the requests ran one after another. Pure.
  */
 import type { RawBrowserRequest } from './driver.js';
+export { requestsPerPid } from '../stats/per-pid.js';
 
 export type ScenarioName = 'same-url' | 'distinct-urls' | 'fetch-burst';
 export const SCENARIO_NAMES: readonly ScenarioName[] = ['same-url', 'distinct-urls', 'fetch-burst'];
@@ -112,13 +113,6 @@ export function summarizeScenario(name: ScenarioName, requests: BrowserRequest[]
     failed: requests.filter((r) => r.error !== null).length,
     durationMs: ends.length ? round1(Math.max(...ends)) : 0,
   };
-}
-
-/** Requests per PID, for the summary line under each table. */
-export function requestsPerPid(requests: readonly BrowserRequest[]): Array<{ pid: number | null; requests: number }> {
-  const counts = new Map<number | null, number>();
-  for (const r of requests) if (r.error === null) counts.set(r.pid, (counts.get(r.pid) ?? 0) + 1);
-  return [...counts].map(([pid, n]) => ({ pid, requests: n })).sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
 }
 
 /**

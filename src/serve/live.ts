@@ -7,7 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import { ratesBetween, renderServeLive, renderServeSummary } from '../report/serve-live.js';
 import type { RunningCluster } from '../server/primary.js';
 import type { ClusterStatsDoc } from '../server/stats/document.js';
-import { serveLogLine } from './log.js';
+import { serveLogLine } from '../server/serve-log.js';
 
 export const LIVE_INTERVAL_MS = 1_000;
 export const SUMMARY_INTERVAL_MS = 60_000;

@@ -11,7 +11,7 @@ import { ClusterStartError, startCluster, type ClusterEvent, type RunningCluster
 import type { ServeProtocol } from '../server/demo-server.js';
 import type { TlsMaterial } from '../server/tls/certificate.js';
 import { startServeView, type ServeView } from './live.js';
-import { serveLogLine, type ServeLogEvent } from './log.js';
+import { serveLogLine, type ServeLogEvent } from '../server/serve-log.js';
 
 export type LogFormat = 'human' | 'json';
 

@@ -4,7 +4,7 @@
  *
  *   node dist/server/single.js [port] [host] [maxN]
  */
-import { serveLogLine } from '../serve/log.js';
+import { serveLogLine } from './serve-log.js';
 import { drainServer } from './drain.js';
 import { createDemoServer } from './demo-server.js';
 import { currentIdentity, DEFAULT_MAX_N } from './handler.js';

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseServeLogLine, type ServeLogEvent } from '../serve/log.js';
+import { parseServeLogLine, type ServeLogEvent } from './serve-log.js';
 
 export interface SpawnedServer {
   url: string;

@@ -5,7 +5,7 @@
  * `shutdown-started`, `stopped`), plus serve's own: `signal`, `reload-failed`, `start-failed` and `summary`. `at` is
  * milliseconds since the epoch. docs/json.md lists the fields; readers must ignore types they do not know.
  */
-import type { ClusterEvent } from '../server/primary.js';
+import type { ClusterEvent } from './primary.js';
 
 export type ServeLogEvent =
   | ClusterEvent
