@@ -46,11 +46,15 @@ interface CommandResult {
   timedOut: boolean;
 }
 
-/** Runs a command to completion, or SIGKILLs it after timeoutMs; never rejects for a non-zero exit. */
-export function runCommand(cmd: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+/**
+ * Runs a command to completion, or SIGKILLs it after timeoutMs; never rejects for a non-zero exit. `onSpawn`
+ * sees the child as it starts (to watch it from outside while it runs).
+ */
+export function runCommand(cmd: string, args: string[], timeoutMs: number, onSpawn?: (child: ChildProcess) => void): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     liveChildren.add(child);
+    onSpawn?.(child);
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -5,7 +5,6 @@
  * (VmHWM in /proc/<pid>/status), read every 20 ms while the process lives: nothing of the bench, no loader, no
  * sampler inside the measured process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from '../../src/probe/run.js';
 import { median, minMax } from '../../src/stats/fairness.js';
 import { measured, r0, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
-import { liveChildren } from '../lib/tools.js';
+import { runCommand } from '../lib/tools.js';
 
 interface MemoryRun {
   requests: number;
@@ -42,36 +41,31 @@ function highWaterMark(pid: number): number | undefined {
   }
 }
 
-function memoryRun(requests: number, url: string, report: boolean): Promise<MemoryRun> {
+async function memoryRun(requests: number, url: string, report: boolean): Promise<MemoryRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-demo-memory-'));
   const reportFile = path.join(dir, 'report.html');
   const args = [CLI, 'probe', '--url', url, '--route', 'pid', '--requests', String(requests), '--concurrency', '50', '--json', '--no-progress', ...(report ? ['--report', reportFile] : [])];
-  return new Promise<MemoryRun>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    liveChildren.add(child);
-    let peak = 0;
-    const sample = () => (peak = Math.max(peak, highWaterMark(child.pid!) ?? 0));
-    const sampler = setInterval(sample, 20);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000 + requests * 0.5);
-    // The output is complete when stdout ends; the process has not exited yet, so its mark is read once more.
-    child.stdout.on('end', sample);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearInterval(sampler);
-      liveChildren.delete(child);
-      try {
-        const result = JSON.parse(stdout) as ProbeResult;
-        const route = result.routes[0]!;
-        resolve({ requests, report, reportBytes: report ? statSync(reportFile).size : 0, completed: route.requests, ok: route.ok, failed: route.failed, portBackoffs: route.portBackoffs, notices: result.notices, rps: route.rps, durationMs: route.durationMs, peakRssMB: Math.round(peak * 10) / 10 });
-      } catch {
-        reject(new Error(`probe --requests ${requests} ended (${signal ?? `code ${code}`}) without a result: ${stderr.trim().slice(-300)}`));
-      }
+  let peak = 0;
+  let sampler: NodeJS.Timeout | undefined;
+  try {
+    const run = await runCommand(process.execPath, args, 60_000 + requests * 0.5, (child) => {
+      const sample = () => (peak = Math.max(peak, highWaterMark(child.pid!) ?? 0));
+      sampler = setInterval(sample, 20);
+      // The output is complete when stdout ends; the process has not exited yet, so its mark is read once more.
+      child.stdout!.on('end', sample);
     });
-  }).finally(() => rmSync(dir, { recursive: true, force: true }));
+    let result: ProbeResult;
+    try {
+      result = JSON.parse(run.stdout) as ProbeResult;
+    } catch {
+      throw new Error(`probe --requests ${requests} ended (${run.signal ?? `code ${run.code}`}) without a result: ${run.stderr.trim().slice(-300)}`);
+    }
+    const route = result.routes[0]!;
+    return { requests, report, reportBytes: report ? statSync(reportFile).size : 0, completed: route.requests, ok: route.ok, failed: route.failed, portBackoffs: route.portBackoffs, notices: result.notices, rps: route.rps, durationMs: route.durationMs, peakRssMB: Math.round(peak * 10) / 10 };
+  } finally {
+    clearInterval(sampler);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const k = (x: number) => (x >= 1e6 ? `${x / 1e6}M` : `${x / 1e3}k`);

@@ -25,15 +25,21 @@ function refused(err: NodeJS.ErrnoException, stream?: http2.ClientHttp2Stream): 
   return stream?.rstCode === NGHTTP2_REFUSED_STREAM;
 }
 
+/** A session of ours: its streams still open, whether it is going away, and how to end it for good. */
+interface SessionState {
+  open: number;
+  leaving: boolean;
+  end(): void;
+}
+
 class H2Sender implements Sender {
   readonly transport = 'h2' as const;
   readonly protocol = 'h2' as const;
   goawayRetries = 0;
+  /** The session each slot sends on; undefined until opened, or once its session went away. */
   private readonly sessions: Array<http2.ClientHttp2Session | undefined>;
-  /** Streams open per session, to end a session that went away once its last stream is done. */
-  private readonly open = new Map<http2.ClientHttp2Session, number>();
-  private readonly leaving = new Set<http2.ClientHttp2Session>();
-  private readonly enders = new WeakMap<http2.ClientHttp2Session, () => void>();
+  /** Every session not yet closed, those going away included. */
+  private readonly states = new Map<http2.ClientHttp2Session, SessionState>();
   private readonly connectOptions: http2.SecureClientSessionOptions;
   private next = 0;
 
@@ -48,7 +54,7 @@ class H2Sender implements Sender {
 
   async close(): Promise<void> {
     // Every stream is done by now (the load has finished): end the sessions, those going away included.
-    for (const s of [...this.sessions, ...this.leaving]) if (s) this.enders.get(s)?.();
+    for (const state of this.states.values()) state.end();
     await new Promise((resolve) => setImmediate(resolve));
   }
 
@@ -59,24 +65,27 @@ class H2Sender implements Sender {
     // The TLS socket, kept: after a GOAWAY, Node's session.destroy() leaves it open (seen on 24), so it is ended too.
     let socket: { destroy(): void } | undefined;
     const opened = http2.connect(this.options.target.origin, this.connectOptions, (_session, s) => (socket = s));
-    const end = () => setImmediate(() => {
-      opened.destroy();
-      socket?.destroy();
-    });
+    const state: SessionState = {
+      open: 0,
+      leaving: false,
+      end: () => setImmediate(() => {
+        opened.destroy();
+        socket?.destroy();
+      }),
+    };
+    this.states.set(opened, state);
     const forget = () => this.sessions[i] === opened && (this.sessions[i] = undefined);
     // Going away: no new streams on it, and ended once its open streams are done. (Node's close() after a
     // server's GOAWAY never completes: the session would keep its socket, and the server its own.)
     opened.on('goaway', () => {
       forget();
-      this.leaving.add(opened);
-      if (!this.open.get(opened)) end();
+      state.leaving = true;
+      if (state.open === 0) state.end();
     });
     opened.on('close', () => {
       forget();
-      this.open.delete(opened);
-      this.leaving.delete(opened);
+      this.states.delete(opened);
     });
-    this.enders.set(opened, end);
     opened.on('error', forget);
     this.sessions[i] = opened;
     return opened;
@@ -84,20 +93,20 @@ class H2Sender implements Sender {
 
   private attempt(done: Done, attempt: number): void {
     const slot = this.next++ % this.sessions.length;
+    let session: http2.ClientHttp2Session;
     let stream: http2.ClientHttp2Stream;
     try {
-      stream = this.session(slot).request({ ':path': this.options.path, ':method': 'GET', 'user-agent': 'cluster-demo' }, { endStream: true });
+      session = this.session(slot);
+      stream = session.request({ ':path': this.options.path, ':method': 'GET', 'user-agent': 'cluster-demo' }, { endStream: true });
     } catch (err) {
       this.sessions[slot] = undefined;
       if (refused(err as NodeJS.ErrnoException) && attempt < MAX_REFUSED_RETRIES) return this.retry(done, attempt);
       return done(failure((err as NodeJS.ErrnoException).code ?? 'h2 error'), undefined);
     }
-    const session = this.sessions[slot]!;
-    this.open.set(session, (this.open.get(session) ?? 0) + 1);
+    const state = this.states.get(session)!;
+    state.open++;
     stream.once('close', () => {
-      const left = (this.open.get(session) ?? 1) - 1;
-      this.open.set(session, left);
-      if (left === 0 && this.leaving.has(session)) this.enders.get(session)?.();
+      if (--state.open === 0 && state.leaving) state.end();
     });
     this.watch(stream, done, attempt);
   }

@@ -14,8 +14,8 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 /** Responses by route and status class: `byRoute['/pid']['2xx']`. */
 export type RouteCounts = Record<CountedRoute, Record<StatusClass, number>>;
 
-/** What a worker sends the primary, about every 250 ms (and when asked to flush): cumulative, never deltas. */
-export interface WorkerReport {
+/** A worker's counters and gauges, as it reports them: cumulative counts, never deltas. */
+export interface WorkerCounts {
   byRoute: RouteCounts;
   /** Connections accepted (HTTP/2: sessions). */
   connections: number;
@@ -27,27 +27,24 @@ export interface WorkerReport {
   heapUsedBytes: number;
   cpuUserMs: number;
   cpuSystemMs: number;
+}
+
+/** What a worker sends the primary, every 250 ms while it has traffic (and when asked to flush). */
+export interface WorkerReport extends WorkerCounts {
   /** Date.now() when it was taken. */
   at: number;
 }
 
 export type WorkerStatsState = 'starting' | 'listening' | 'draining' | 'killed' | 'exited';
 
-export interface WorkerStats {
+/** One worker in the primary's view: its latest counts, with what the primary knows of its life. */
+export interface WorkerStats extends WorkerCounts {
   id: number;
   pid: number;
   slot: number;
   state: WorkerStatsState;
   /** Requests answered on the demo routes (/, /pid, /api/:n); the stats routes are not counted. */
   requests: number;
-  byRoute: RouteCounts;
-  connections: number;
-  inFlight: number;
-  elu: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
   /** Workers forked into this worker's slot before it: 0 for the first, 1 for its first replacement… */
   restarts: number;
   startedAt: number;
@@ -75,6 +72,11 @@ export function emptyRouteCounts(): RouteCounts {
   const counts = {} as RouteCounts;
   for (const route of COUNTED_ROUTES) counts[route] = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 };
   return counts;
+}
+
+/** A worker that has not reported yet. */
+export function emptyWorkerCounts(): WorkerCounts {
+  return { byRoute: emptyRouteCounts(), connections: 0, inFlight: 0, elu: 0, rssBytes: 0, heapUsedBytes: 0, cpuUserMs: 0, cpuSystemMs: 0 };
 }
 
 /** Requests on the demo routes (every status class). */

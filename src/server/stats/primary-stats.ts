@@ -10,7 +10,7 @@ import { sendTo } from '../fork.js';
 import type { WorkerToPrimary } from '../messages.js';
 import type { SchedulingPolicy } from '../policy.js';
 import type { WorkerState } from '../worker-state.js';
-import { demoRequests, emptyRouteCounts, type ClusterStatsDoc, type WorkerReport, type WorkerStats } from './document.js';
+import { demoRequests, emptyWorkerCounts, type ClusterStatsDoc, type WorkerReport, type WorkerStats } from './document.js';
 
 /** How long a stats request waits for the workers' flushes: a worker busy in a long request cannot answer. */
 export const FLUSH_WAIT_MS = 150;
@@ -149,24 +149,17 @@ export class PrimaryStats {
 
   private workerStats(state: WorkerState, now = Date.now()): WorkerStats {
     const report = this.reports.get(state.pid);
-    const byRoute = report?.byRoute ?? emptyRouteCounts();
+    const { at, ...counts } = report ?? { at: null, ...emptyWorkerCounts() };
     return {
       id: state.worker.id,
       pid: state.pid,
       slot: state.slot,
       state: state.phase.name,
-      requests: demoRequests(byRoute),
-      byRoute,
-      connections: report?.connections ?? 0,
-      inFlight: report?.inFlight ?? 0,
-      elu: report?.elu ?? 0,
-      rssBytes: report?.rssBytes ?? 0,
-      heapUsedBytes: report?.heapUsedBytes ?? 0,
-      cpuUserMs: report?.cpuUserMs ?? 0,
-      cpuSystemMs: report?.cpuSystemMs ?? 0,
+      requests: demoRequests(counts.byRoute),
+      ...counts,
       restarts: this.restarts.get(state.pid) ?? 0,
       startedAt: state.startedAt,
-      reportAgeMs: report ? now - report.at : null,
+      reportAgeMs: at === null ? null : now - at,
       exit: null,
     };
   }
