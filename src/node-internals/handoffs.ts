@@ -31,8 +31,21 @@ interface ClusterInternalMessage {
  * calls for every hand-off) and reads node:cluster's internal ack messages; with anything unexpected it
  * tracks nothing and changes nothing.
  */
-export function trackHandoffs(worker: Worker): { closeOrphans(): number } {
+export interface Handoffs {
+  /** Closes the hand-offs the worker never acknowledged (it has exited); how many there were. */
+  closeOrphans(): number;
+  /**
+   * Hand-offs sent and not acknowledged yet. A listening worker at 0 is on rr's free list, and rr keeps a
+   * worker free only while its queue is empty: 0 on any listening worker means the primary holds no connection.
+   */
+  pending(): number;
+  /** `fn` runs after each acknowledgement, once node:cluster has handed the worker its next connection, if any. */
+  onAcknowledged(fn: () => void): void;
+}
+
+export function trackHandoffs(worker: Worker): Handoffs {
   const unacknowledged = new Map<number, HandleLike>();
+  const listeners: (() => void)[] = [];
   const child = worker.process as unknown as { send: (...args: unknown[]) => boolean; on(event: 'internalMessage', listener: (message: unknown) => void): void };
   const send = child.send;
   if (typeof send === 'function') {
@@ -45,7 +58,11 @@ export function trackHandoffs(worker: Worker): { closeOrphans(): number } {
     };
     child.on('internalMessage', (message) => {
       const m = message as ClusterInternalMessage | null;
-      if (m && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') unacknowledged.delete(m.ack);
+      if (m && m.cmd === 'NODE_CLUSTER' && typeof m.ack === 'number') {
+        unacknowledged.delete(m.ack);
+        // node:cluster's own listener (added at fork, before this one) may have sent the next hand-off just now.
+        for (const fn of listeners) fn();
+      }
     });
   }
   return {
@@ -61,5 +78,7 @@ export function trackHandoffs(worker: Worker): { closeOrphans(): number } {
       unacknowledged.clear();
       return count;
     },
+    pending: () => unacknowledged.size,
+    onAcknowledged: (fn) => listeners.push(fn),
   };
 }

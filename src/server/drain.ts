@@ -11,12 +11,20 @@
  * has not spoken yet a moment to send its request (answered with `connection: close`), closing it only if it
  * stays silent. An HTTP/2 session gets a GOAWAY (session.close()): its open streams finish, new ones go
  * elsewhere.
+ *
+ * "Idle" and "silent" are judged only after the event loop has read what is waiting. A worker busy with a
+ * CPU-heavy request reads nothing meanwhile: a request a client sent seconds ago can sit unread in the socket
+ * buffer (or a connection in the listening socket's accept queue), and judged before a read, that connection
+ * looks idle and is cut. So every such decision waits for one poll phase of the loop (afterNextPoll), which
+ * accepts every pending connection and reads every pending request (and lets nghttp2 see every stream a
+ * client opened before its GOAWAY names the last one it will serve).
  */
 import type http from 'node:http';
 import type { Http2Session } from 'node:http2';
 import type net from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { stopListening } from '../node-internals/stop-listening.js';
+import { pendingConnections } from './accept-queue.js';
 import type { DemoResponse } from './handler.js';
 
 interface ConnectionState {
@@ -34,6 +42,8 @@ interface Tracked {
   draining: boolean;
   /** Connections accepted so far (HTTP/2: sessions), for the stats; counted here, in the listener that already runs. */
   accepted: number;
+  /** TCP connections accepted so far (over TLS: before the handshake), for the drain's sweep of the accept queue. */
+  tcpAccepted: number;
 }
 
 /** How long a connection that has sent nothing yet may take to send its request once draining began. */
@@ -47,13 +57,15 @@ const tracked = new WeakMap<net.Server, Tracked>();
  * speaks TLS, so connections are tracked once their handshake is done.
  */
 export function trackConnections(server: net.Server, secure: boolean): void {
-  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false, accepted: 0 };
+  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0 };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
     state.connections.delete(this);
   }
+  if (secure) server.on('connection', () => state.tcpAccepted++);
   server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     state.accepted++;
+    if (!secure) state.tcpAccepted++;
     // An HTTP/2 connection is its session's business (below).
     if ((socket as TLSSocket).alpnProtocol === 'h2') return;
     state.connections.set(socket, { requests: 0 });
@@ -76,7 +88,7 @@ export function trackConnections(server: net.Server, secure: boolean): void {
   server.on('session', (session: Http2Session) => {
     state.sessions.add(session);
     session.once('close', () => state.sessions.delete(session));
-    if (state.draining) session.close();
+    if (state.draining) closeSessionWhenServed(session);
   });
 }
 
@@ -95,10 +107,34 @@ export function unfinishedResponses(server: net.Server, skip: (res: DemoResponse
   return count;
 }
 
+/**
+ * Runs `fn` once the loop has been through a poll phase (the one that accepts pending connections and reads
+ * pending data): an immediate queued from a check phase runs on the next iteration, after that poll.
+ */
+export function afterNextPoll(fn: () => void): void {
+  setImmediate(() => setImmediate(fn));
+}
+
+/** A connection that has sent no byte yet: nothing of a request is waiting on it. */
+function isSilent(state: Tracked, socket: net.Socket): boolean {
+  return state.connections.get(socket)?.requests === 0 && socket.bytesRead === 0;
+}
+
+/**
+ * A session that begins while draining (a queued connection, handed over now) has not sent its streams yet: a
+ * GOAWAY now would name no stream and refuse them all. It goes once its first streams are read, or after the
+ * grace a silent connection gets.
+ */
+function closeSessionWhenServed(session: Http2Session): void {
+  const close = () => afterNextPoll(() => session.close());
+  session.once('stream', close);
+  setTimeout(close, SILENT_CONNECTION_GRACE_MS).unref();
+}
+
 function closeIfSilent(state: Tracked, socket: net.Socket): void {
-  setTimeout(() => {
-    if (state.connections.get(socket)?.requests === 0) socket.destroy();
-  }, SILENT_CONNECTION_GRACE_MS).unref();
+  // The grace is counted on the clock, but the verdict waits for a read: after a long busy stretch the timer
+  // fires before the poll phase that would have read the request.
+  setTimeout(() => afterNextPoll(() => isSilent(state, socket) && socket.destroy()), SILENT_CONNECTION_GRACE_MS).unref();
 }
 
 /**
@@ -116,20 +152,53 @@ export function drainServer(server: net.Server, onClosed: () => void): void {
     return;
   }
   state.draining = true;
-  stopListening(server, onClosed);
-  for (const session of state.sessions) session.close();
-  const closeIfIdle = (socket: net.Socket) => {
-    const connection = state.connections.get(socket);
-    if (connection && connection.requests > 0 && connection.response?.writableFinished) socket.destroy();
-  };
-  for (const [socket, connection] of state.connections) {
-    if (connection.requests === 0) closeIfSilent(state, socket);
-    else if (connection.response?.writableFinished) socket.destroy();
-    else connection.response?.once('finish', () => setImmediate(closeIfIdle, socket));
-  }
-  // A request that arrives while draining (on a connection accepted just before) is answered with
-  // `connection: close`; should the client keep the socket anyway, close it once the response is out.
+  // From here a request that arrives (on a connection accepted before, or during the sweep below) is answered
+  // with `connection: close`; should the client keep the socket anyway, close it once the response is out.
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.httpVersionMajor < 2) res.once('finish', () => setImmediate(closeIfIdle, req.socket));
+    if (req.httpVersionMajor < 2) res.once('finish', () => setImmediate(closeIfIdle, state, req.socket));
   });
+  // Accept what waits first, then stop listening and judge which connections are idle (see sweepAcceptQueue).
+  sweepAcceptQueue(server, state, () => {
+    stopListening(server, onClosed);
+    for (const session of state.sessions) session.close();
+    for (const [socket, connection] of state.connections) {
+      if (connection.requests === 0) closeIfSilent(state, socket);
+      else if (connection.response?.writableFinished) socket.destroy();
+      else connection.response?.once('finish', () => setImmediate(closeIfIdle, state, socket));
+    }
+  });
+}
+
+/**
+ * Keeps listening while connections wait to be accepted, then calls `done`. A poll phase accepts a pending
+ * connection (a busy worker under `none` takes one per loop iteration), so a poll that accepted nothing means
+ * the queue is empty. Under rr the primary's queue was handed out before the shutdown (primary.ts): one poll
+ * takes the hand-offs still on their way. At most the connections waiting when the drain began are taken (where
+ * the kernel says how many), so clients that keep connecting cannot hold the drain open.
+ */
+function sweepAcceptQueue(server: net.Server, state: Tracked, done: () => void): void {
+  const address = server.address();
+  let budget = (typeof address === 'object' && address ? pendingConnections(address.port) : null) ?? Number.POSITIVE_INFINITY;
+  let seen = state.tcpAccepted;
+  const step = () =>
+    afterNextPoll(() => {
+      const accepted = state.tcpAccepted - seen;
+      seen = state.tcpAccepted;
+      budget -= accepted;
+      if (accepted === 0 || budget <= 0) done();
+      else step();
+    });
+  step();
+}
+
+/** Closes a connection whose latest response is out, once the loop has read whatever it sent next. */
+function closeIfIdle(state: Tracked, socket: net.Socket): void {
+  const isIdle = () => {
+    const connection = state.connections.get(socket);
+    return connection !== undefined && connection.requests > 0 && connection.response?.writableFinished === true;
+  };
+  if (!isIdle()) return;
+  const response = state.connections.get(socket)?.response;
+  // Still the same finished response after a read: nothing else was sent on it.
+  afterNextPoll(() => isIdle() && state.connections.get(socket)?.response === response && socket.destroy());
 }

@@ -20,6 +20,8 @@ export interface ForkHooks {
   exited(state: WorkerState, before: WorkerPhase, status: ExitStatus): void;
   /** Any other message of the worker (e.g. its stats). */
   message?(state: WorkerState, message: WorkerToPrimary): void;
+  /** rr: it acknowledged a hand-off. */
+  handoffAcknowledged?(state: WorkerState): void;
 }
 
 export interface ForkSetup {
@@ -33,9 +35,11 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
   const { config, emit, hooks } = setup;
   const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
   // Only rr hands connections over; with none and reuseport there is nothing to track.
-  const handoffs = setup.policy === 'rr' ? trackHandoffs(worker) : { closeOrphans: () => 0 };
+  const handoffs = setup.policy === 'rr' ? trackHandoffs(worker) : undefined;
   forgetWhenClosed(worker, () => cluster.workers);
   const state = newWorkerState(worker, slot, purpose);
+  state.handoffs = handoffs;
+  handoffs?.onAcknowledged(() => hooks.handoffAcknowledged?.(state));
 
   worker.on('online', () => emit({ type: 'worker-started', pid: state.pid, id: worker.id, slot, replacing }));
   worker.on('message', (message: unknown) => {
@@ -59,7 +63,7 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
     // IPC errors (e.g. a send to a worker that just died) surface as 'exit' too; nothing to add here.
   });
   worker.on('exit', (code, signal) => {
-    const orphans = handoffs.closeOrphans();
+    const orphans = handoffs?.closeOrphans() ?? 0;
     if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
     const status = { code, signal };
     hooks.exited(state, markExited(state, status), status);

@@ -19,6 +19,7 @@ import type { CertificateInfo } from './tls/certificate.js';
 import { classifyExit, isListening, markListening, type ClusterPhase, type ExitStatus, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 import { readTcpMigrateReq } from './policy.js';
 import { PrimaryStats } from './stats/primary-stats.js';
+import { captureRoundRobinListener, type RoundRobinListener } from '../node-internals/rr-listener.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
 
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -46,6 +47,8 @@ class ClusterPrimary {
   /** The per-worker counts and lifecycle (stats on), gathered here from the workers' batched reports. */
   readonly stats?: PrimaryStats;
   private stopping?: Promise<StopResult>;
+  /** Checked after each rr hand-off is acknowledged while a stop waits for the primary's queue to empty. */
+  private queueCheck?: () => void;
 
   constructor(
     readonly settings: ClusterSettings,
@@ -53,6 +56,7 @@ class ClusterPrimary {
     readonly url: string,
     readonly listenUrl: string,
     readonly certificate: CertificateInfo | null,
+    private readonly rrListener?: RoundRobinListener,
   ) {
     this.slots = Array.from({ length: settings.workers }, (_, index) => ({ index, quickDeaths: 0 }));
     this.started = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
@@ -69,6 +73,7 @@ class ClusterPrimary {
         listenFailed: (state, line) => (this.phase === 'ready' ? this.emit({ type: 'worker-start-failed', pid: state.pid, slot: state.slot, message: line }) : this.failStart(line)),
         exited: (state, before, status) => this.onExit(state, before, status),
         message: (state, message) => void this.stats?.handle(state, message),
+        handoffAcknowledged: () => this.queueCheck?.(),
       },
     };
   }
@@ -123,6 +128,7 @@ class ClusterPrimary {
 
   private onExit(state: WorkerState, before: WorkerPhase, { code, signal }: ExitStatus): void {
     this.live.delete(state);
+    this.queueCheck?.();
     this.stats?.exited(state, { code, signal });
     const slot = this.slots[state.slot]!;
     const verdict = classifyExit(before, state.purpose, this.phase, slot.current === state);
@@ -158,7 +164,13 @@ class ClusterPrimary {
     this.stopping ??= (async () => {
       const targets = this.beginStopping();
       this.emit({ type: 'shutdown-started' });
-      const killed = await Promise.all(targets.map((state) => retireWorker(state, this.settings.graceMs, (e) => this.emit(e))));
+      // One grace period for the whole stop: handing out the queue, then the workers' own drain.
+      const deadline = Date.now() + this.settings.graceMs;
+      // rr: stop accepting first, and tell the workers only once every connection the primary accepted is in a
+      // worker's hands; a worker that stops listening earlier makes node:cluster close the queue on the clients.
+      if (this.rrListener?.stopAccepting()) await this.queueHandedOut(deadline);
+      const retire = (state: WorkerState) => retireWorker(state, Math.max(0, deadline - Date.now()), (e) => this.emit(e));
+      const killed = await Promise.all(targets.map(retire));
       await Promise.all(targets.map((state) => state.exited));
       const killedPids = targets.filter((_, i) => killed[i]).map((s) => s.pid);
       const exitCode: 0 | 1 = killedPids.length > 0 ? 1 : 0;
@@ -167,6 +179,30 @@ class ClusterPrimary {
       return { exitCode, killedPids };
     })();
     return this.stopping;
+  }
+
+  /**
+   * Resolves once rr's queue in the primary is empty (some listening worker is free: see Handoffs.pending),
+   * no worker listens any more, or at the deadline. The listening socket is closed by then, so the queue only
+   * shrinks.
+   */
+  private queueHandedOut(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const listening = () => [...this.live].filter(isListening);
+      const done = () => {
+        this.queueCheck = undefined;
+        clearTimeout(timer);
+        resolve();
+      };
+      // After the acknowledgement node:cluster hands the worker its next connection, if any: look then.
+      const check = () => setImmediate(() => {
+        const workers = listening();
+        if (workers.length === 0 || workers.some((s) => (s.handoffs?.pending() ?? 0) === 0)) done();
+      });
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.queueCheck = check;
+      check();
+    });
   }
 
   async forceStop(): Promise<StopResult> {
@@ -219,8 +255,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const scheme = settings.protocol === 'http' ? 'http' : 'https';
   const listenUrl = `${scheme}://${formatHostForUrl(settings.host)}:${port}`;
   const url = `${scheme}://${formatHostForUrl(connectableHost(settings.host))}:${port}`;
-  const primary = new ClusterPrimary(settings, port, url, listenUrl, certificate?.info ?? null);
-  await primary.start();
+  // rr: find the primary's listening socket as node:cluster opens it, so a stop can stop accepting.
+  const rrListener = settings.policy === 'rr' ? captureRoundRobinListener(port) : undefined;
+  const primary = new ClusterPrimary(settings, port, url, listenUrl, certificate?.info ?? null, rrListener);
+  try {
+    await primary.start();
+  } finally {
+    rrListener?.release();
+  }
   return {
     url,
     listenUrl,

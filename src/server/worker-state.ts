@@ -10,6 +10,7 @@
  *   any phase ──exit──▶ exited (unasked: a death)
  */
 import type { Worker } from 'node:cluster';
+import type { Handoffs } from '../node-internals/handoffs.js';
 
 /** Why a worker was forked. */
 export type WorkerPurpose = 'initial' | 'respawn' | 'reload';
@@ -41,6 +42,8 @@ export interface WorkerState {
   /** Resolves when it first listens (never rejects: nobody may be waiting). */
   listened: Promise<void>;
   exited: Promise<ExitStatus>;
+  /** rr: the connections handed to it and not acknowledged yet (other policies: none). */
+  handoffs?: Handoffs;
   /** For the transitions: settle the two promises above. */
   settle: { listened(): void; exited(status: ExitStatus): void };
 }

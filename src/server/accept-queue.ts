@@ -1,0 +1,38 @@
+/**
+ * How many connections wait in the kernel's accept queue of the listening sockets on a port (Linux: the
+ * rx_queue of a LISTEN line in /proc/net/tcp and tcp6 is the accept queue's current length). A draining worker
+ * under `--sched none` or `reuseport` accepts at most that many more before it stops listening: the clients of
+ * those connections have sent their requests already, and a closed socket would reset them.
+ */
+import fs from 'node:fs';
+
+const LISTEN = '0A';
+
+/** Sum of the accept queues on `port` in one /proc/net/tcp* text; pure, for the tests. */
+export function acceptQueueLength(procNetTcp: string, port: number): number {
+  let total = 0;
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1];
+    const queues = fields[4];
+    if (fields[3] !== LISTEN || !local || !queues) continue;
+    if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) !== port) continue;
+    total += Number.parseInt(queues.slice(queues.indexOf(':') + 1), 16) || 0;
+  }
+  return total;
+}
+
+/** The accept queue on `port` now; null where /proc/net/tcp cannot be read (not Linux). */
+export function pendingConnections(port: number): number | null {
+  let found = false;
+  let total = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      total += acceptQueueLength(fs.readFileSync(file, 'utf8'), port);
+      found = true;
+    } catch {
+      // No such file (not Linux, or IPv6 off).
+    }
+  }
+  return found ? total : null;
+}
