@@ -69,10 +69,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `cluster-demo … | head`: a reader that goes away is not an error of ours; stop quietly, as Unix tools do.
+// `cluster-demo … | head`: a reader that goes away is not an error of ours; stop quietly, as Unix tools do. A
+// server is the exception: its log lost its reader, its clients did not (`serve | head` keeps serving, silently).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  if (process.argv[2] !== 'serve') process.exit(0);
 });
 
 const code = await main(process.argv);

@@ -4,7 +4,9 @@
  * shows them: which connection carried the request, whether it was reused, and when it was really sent.
  */
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import cluster from 'node:cluster';
 import { ExpectedError } from '../core/errors.js';
+import { childPids, descendantPids, waitForExit } from '../external/process-tree.js';
 import { pidFromBody } from '../load/response-parser.js';
 
 /**
@@ -51,6 +53,28 @@ export interface LaunchedBrowser {
   version: string;
   path: string;
   browser: Browser;
+  /** The browser's own processes started by this launch (children of this process): waited for on close. */
+  processes: number[];
+}
+
+/**
+ * Closes the browser and returns once every process it started has exited, not only its main process.
+ * playwright-core runs Chromium as a child of this process: its helpers are our descendants until it exits.
+ */
+export async function closeBrowser(launched: LaunchedBrowser): Promise<void> {
+  const helpers = launched.processes.flatMap((pid) => [pid, ...descendantPids(pid)]);
+  await launched.browser.close().catch(() => undefined);
+  await waitForExit(helpers);
+}
+
+/** Children of this process, less the cluster's workers (a cluster may boot while the browser starts). */
+function childProcesses(): number[] {
+  const workers = ownWorkers();
+  return childPids(process.pid).filter((pid) => !workers.has(pid));
+}
+
+function ownWorkers(): Set<number> {
+  return new Set(Object.values(cluster.workers ?? {}).flatMap((worker) => (worker?.process.pid ? [worker.process.pid] : [])));
 }
 
 /**
@@ -60,6 +84,7 @@ export interface LaunchedBrowser {
 export async function launchBrowser(executablePath: string, headed: boolean, trustSpki: string[] = []): Promise<LaunchedBrowser> {
   const { chromium } = await import('playwright-core');
   try {
+    const before = new Set(childProcesses());
     // The caller owns Ctrl-C (it stops the browser and the cluster in order), so playwright must not.
     const browser = await chromium.launch({
       executablePath,
@@ -71,7 +96,8 @@ export async function launchBrowser(executablePath: string, headed: boolean, tru
       timeout: 30_000,
     });
     const version = browser.version();
-    return { name: /chrome/i.test(executablePath) && !/chromium/i.test(executablePath) ? 'Chrome' : 'Chromium', version, path: executablePath, browser };
+    const processes = childProcesses().filter((pid) => !before.has(pid));
+    return { name: /chrome/i.test(executablePath) && !/chromium/i.test(executablePath) ? 'Chrome' : 'Chromium', version, path: executablePath, browser, processes };
   } catch (err) {
     const first = (err instanceof Error ? err.message : String(err)).split('\n').find((l) => l.trim() !== '') ?? 'unknown error';
     throw new ExpectedError(`could not start the browser at ${executablePath}: ${first.replace(/^browserType\.launch:\s*/, '')}`, { cause: err });

@@ -8,7 +8,7 @@ import { routeUrl } from '../load/url.js';
 import { startCluster, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
 import { describeCertificate, selfSignedCertificate, type TlsMaterial } from '../server/tls/certificate.js';
 import { summarizeScenario, toBrowserRequests, type ScenarioFacts, type ScenarioName } from './analyze.js';
-import { launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
+import { closeBrowser, launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
 import { findBrowser } from './find.js';
 import { browserConclusion, scenarioVerdict } from './verdict.js';
 
@@ -174,7 +174,7 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     }
     for (const protocol of protocols) {
       // The browser starts while the first cluster boots: both take about a second.
-      const boot = startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol: protocol === 'h2' ? 'h2' : 'http', tls });
+      const boot = startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol: protocol === 'h2' ? 'h2' : 'http', tls, signal: options.signal });
       booting.push(boot);
       cluster = await untilInterrupted(boot);
       const launched = await untilInterrupted(launching);
@@ -202,7 +202,7 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     // The browser first (its open keep-alive connections would otherwise hold the workers' drain), then
     // every cluster it may have booted.
     const launched = await launching.catch(() => undefined);
-    await launched?.browser.close().catch(() => undefined);
+    if (launched) await closeBrowser(launched);
     for (const boot of booting) await (await boot.catch(() => undefined))?.stop().catch(() => undefined);
   }
 }

@@ -20,11 +20,14 @@ export function findBrowser(explicit: string | undefined, env: NodeJS.ProcessEnv
     throw new ExpectedError(`{browserPath} ${explicit} is not an executable file; point it at Chromium or Chrome (e.g. /usr/bin/chromium)`);
   }
   const fromEnv = env.CHROME_PATH;
-  if (fromEnv && isExecutableFile(fromEnv)) return { path: fromEnv, via: 'CHROME_PATH' };
+  // Set but wrong is a mistake to name, not a reason to quietly drive another browser than the one asked for.
+  if (fromEnv) {
+    if (isExecutableFile(fromEnv)) return { path: fromEnv, via: 'CHROME_PATH' };
+    throw new ExpectedError(`CHROME_PATH=${fromEnv} is not an executable file; point it at Chromium or Chrome (e.g. /usr/bin/chromium), or unset it to search PATH`);
+  }
   const onPath = findOnPath(BROWSER_NAMES, [], env);
   if (onPath) return { path: onPath, via: 'PATH' };
-  const envNote = fromEnv ? `CHROME_PATH=${fromEnv} is not an executable file` : 'CHROME_PATH is not set';
   throw new ExpectedError(
-    `no Chromium or Chrome found: ${envNote} and none of ${BROWSER_NAMES.join(', ')} is on PATH; install one (e.g. apt-get install chromium) or pass {browserPath} <file>`,
+    `no Chromium or Chrome found: CHROME_PATH is not set and none of ${BROWSER_NAMES.join(', ')} is on PATH; install one (e.g. apt-get install chromium) or pass {browserPath} <file>`,
   );
 }

@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import os from 'node:os';
-import { parseBaseUrl, parseChoice, parseDurationMs, parsePositiveInt, parseSched, parseWorkers } from './options.js';
+import { LIMITS, parseBaseUrl, parseChoice, parsePositiveInt, parseSched, parseWorkers, wholeNumber } from './options.js';
 import type { BrowserObserver, BrowserProtocol } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { reportContext, reportFile } from './report-file.js';
-import { addOutputOptions, newCommand, unlessInterrupted, withCtrlC, type OutputFlags } from './common.js';
+import { addOutputOptions, durationOption, given, interruptible, newCommand, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
 
@@ -40,12 +40,12 @@ export function makeBrowserCommand(): Command {
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--scenario <name>', 'all, same-url, distinct-urls or fetch-burst', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst'] as const), 'all')
-    .option('--tabs <n>', 'tabs opened at once in same-url and distinct-urls', parsePositiveInt, 4)
-    .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', parsePositiveInt, 12)
+    .option('--tabs <n>', 'tabs opened at once in same-url and distinct-urls', wholeNumber(1, LIMITS.tabs), 4)
+    .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', wholeNumber(1, LIMITS.fetches), 12)
     .option('--n <n>', 'n for /api/:n (default: about 0.7 s of work, so that queueing shows)', parsePositiveInt)
     .option('--browser-path <file>', 'Chromium or Chrome to drive (default: CHROME_PATH, then chromium, chromium-browser, google-chrome-stable, google-chrome on PATH)')
     .option('--headed', 'show the browser window (needs a display)', false)
-    .option('--timeout <time>', 'per scenario', parseDurationMs, 60_000)
+    .addOption(durationOption('--timeout <time>', 'per scenario', 60_000))
     .option('--h2', 'the in-process cluster serves HTTPS with HTTP/2 (Chromium trusts exactly its self-signed certificate)', false)
     .option('--protocols <list>', 'in-process: h1, h2 or h1,h2 (both: the scenarios once each, then compared)', parseProtocols)
     .option('--insecure', '--url https://…: accept a certificate that does not verify (self-signed)', false);
@@ -64,8 +64,8 @@ Examples:
   $ cluster-demo browser --url http://localhost:3000      # your own app (PIDs from the body)
   $ CHROME_PATH=/opt/google/chrome/chrome cluster-demo browser --json > browser.json`,
     )
-    .action(async (flags: BrowserFlags) => {
-      const [{ runBrowserExperiment, BrowserInterrupted, DEFAULT_BROWSER_N }, { SCENARIO_NAMES }, { renderBrowserReport, renderBrowserJson }, { createStatusLine }, { makeChalk }, { UsageError }] = await Promise.all([
+    .action(async (flags: BrowserFlags, command: Command) => {
+      const [{ runBrowserExperiment, DEFAULT_BROWSER_N }, { SCENARIO_NAMES }, { renderBrowserReport, renderBrowserJson }, { createStatusLine }, { makeChalk }, { UsageError }] = await Promise.all([
         import('../browser/experiment.js'),
         import('../browser/analyze.js'),
         import('../report/browser-report.js'),
@@ -73,6 +73,7 @@ Examples:
         import('../report/style.js'),
         import('../core/errors.js'),
       ]);
+      if (flags.url && given(command, 'workers')) throw new UsageError('--workers sizes the in-process cluster; with --url the server decides', 'browser');
       if (flags.url && flags.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'browser');
       if (flags.url && (flags.h2 || flags.protocols)) throw new UsageError('--h2 and --protocols choose what the in-process cluster serves; with --url the browser negotiates (https:// URLs get HTTP/2 if the server offers it)', 'browser');
       if (flags.h2 && flags.protocols) throw new UsageError('--h2 is --protocols h2: give one of them', 'browser');
@@ -104,8 +105,7 @@ Examples:
       };
       let result;
       try {
-        const run = withCtrlC((signal) => runBrowserExperiment({ ...experiment, signal }, observer));
-        result = await unlessInterrupted(run, BrowserInterrupted, 'interrupted: the browser and the cluster were stopped', () => status.done());
+        result = await interruptible((signal) => runBrowserExperiment({ ...experiment, signal }, observer), 'interrupted: the browser and the cluster were stopped', () => status.done());
       } finally {
         status.done();
       }

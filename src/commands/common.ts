@@ -1,9 +1,23 @@
-import { Command } from 'commander';
-import { parseChoice, parseDurationMs, parsePositiveInt } from './options.js';
+import { Command, Option } from 'commander';
+import { setMaxListeners } from 'node:events';
+import { formatDuration, LIMITS, parseChoice, parseDurationMs, parsePositiveInt, wholeNumber } from './options.js';
+
+/** `scheme://user:password@host` with both parts masked: commander echoes a rejected value as it was typed. */
+export function maskCredentials(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1***@');
+}
 
 /** Every command reports usage errors the same way: commander throws, cli.ts prints one line and exits 2. */
 export function newCommand(name: string): Command {
-  return new Command(name).exitOverride().showHelpAfterError(`(run "cluster-demo ${name} --help" for usage)`);
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(maskCredentials(text)) })
+    .showHelpAfterError(`(run "cluster-demo ${name} --help" for usage)`);
+}
+
+/** Whether the user typed `--flag` (not its default): a flag that the chosen mode ignores must not pass silently. */
+export function given(command: Command, key: string): boolean {
+  return command.getOptionValueSource(key) === 'cli';
 }
 
 /** The load's shape, shared by every command that runs the probe's engine (probe, fleet). */
@@ -34,16 +48,22 @@ export function loadOptionsFrom(flags: LoadFlags) {
   };
 }
 
+/** A duration flag (10s, 500ms, 2m) whose help shows its default with the unit, as it must be typed. */
+export function durationOption(flags: string, description: string, defaultMs?: number): Option {
+  const option = new Option(flags, description).argParser(parseDurationMs);
+  return defaultMs === undefined ? option : option.default(defaultMs, formatDuration(defaultMs));
+}
+
 export function addLoadOptions(command: Command): Command {
   return command
-    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
-    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', parsePositiveInt)
-    .option('-d, --duration <time>', 'run each route for this long instead, e.g. 10s', parseDurationMs)
+    .option('-c, --concurrency <n>', 'requests in flight at once', wholeNumber(1, LIMITS.concurrency), 50)
+    .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', wholeNumber(1, LIMITS.requests))
+    .addOption(durationOption('-d, --duration <time>', 'run each route for this long instead, e.g. 10s'))
     .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
-    .option('--n <n>', 'n for /api/:n (default: about 10 ms of CPU work)', parsePositiveInt, 12_000_000)
-    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 10_000)
+    .addOption(new Option('--n <n>', 'n for /api/:n').argParser(parsePositiveInt).default(12_000_000, '12000000, about 10 ms of CPU work'))
+    .addOption(durationOption('--timeout <time>', 'per-request timeout', 10_000))
     .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
-    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency); with --h2: the HTTP/2 connections the streams share (default 1)', parsePositiveInt)
+    .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency); with --h2: the HTTP/2 connections the streams share (default 1)', wholeNumber(1, LIMITS.connections))
     .option('--h2', 'HTTP/2: every request a stream over --connections connections (https targets; in-process: the cluster serves HTTP/2)', false);
 }
 
@@ -65,30 +85,30 @@ export function addOutputOptions(command: Command): Command {
 /**
  * Runs `work` with a signal that the first Ctrl-C aborts (stop sending, report what was measured, stop what was
  * started); a second Ctrl-C leaves at once with 130. The handler is removed however `work` ends.
+ *
+ * A run that Ctrl-C cut short before it had anything to report ends in an error: its own *Interrupted, or
+ * whatever the signal broke on its way in (a worker or a child server killed by the terminal's SIGINT while it
+ * started). Every run stops what it started on its way out, so once the signal has fired any error is the
+ * interruption: `clear` tidies the terminal, then `line` on stderr, exit code 130, and the result is undefined.
  */
-export async function withCtrlC<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>, line: string, clear: () => void): Promise<T | undefined> {
   const interrupt = new AbortController();
+  // One listener per thing it stops (fleet: one per instance starting): not a leak.
+  setMaxListeners(1_000, interrupt.signal);
   const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
   process.on('SIGINT', onSigint);
   try {
     return await work(interrupt.signal);
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
-}
-
-/**
- * Ends a run that Ctrl-C cut short before it had anything to report (its own error class): `clear` tidies the
- * terminal, then one line on stderr and exit code 130; the result is undefined. Any other error goes on.
- */
-export async function unlessInterrupted<T>(run: Promise<T>, interrupted: abstract new (...args: never[]) => Error, line: string, clear: () => void): Promise<T | undefined> {
-  try {
-    return await run;
   } catch (err) {
-    if (!(err instanceof interrupted)) throw err;
+    // The terminal sends SIGINT to the whole process group: a child may die of it, and its end be noticed,
+    // a moment before this process runs its own handler.
+    if (!interrupt.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!interrupt.signal.aborted) throw err;
     clear();
     console.error(line);
     process.exitCode = 130;
     return undefined;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
-import { parseDurationMs, parsePositiveInt, parseWorkers } from './options.js';
+import { LIMITS, parsePositiveInt, parseWorkers, wholeNumber } from './options.js';
 import { reportContext, reportFile } from './report-file.js';
-import { newCommand, unlessInterrupted, withCtrlC } from './common.js';
+import { durationOption, given, interruptible, newCommand } from './common.js';
 
 interface CompareFlags {
   singleVsCluster?: boolean;
@@ -32,13 +32,13 @@ export function makeCompareCommand(): Command {
     .option('--rr-vs-none', "Node's round-robin scheduling vs the OS's (NODE_CLUSTER_SCHED_POLICY)")
     .option('--policies', 'one process vs the cluster under rr, none and reuseport (Node 22.12+), one column each')
     .option('-w, --workers <n|max>', 'cluster size', parseWorkers, os.availableParallelism())
-    .option('-c, --concurrency <n>', 'requests in flight at once', parsePositiveInt, 50)
-    .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', parsePositiveInt)
-    .option('-d, --duration <time>', 'run each workload this long instead, e.g. 3s', parseDurationMs)
+    .option('-c, --concurrency <n>', 'requests in flight at once', wholeNumber(1, LIMITS.concurrency), 50)
+    .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', wholeNumber(1, LIMITS.requests))
+    .addOption(durationOption('-d, --duration <time>', 'run each workload this long instead, e.g. 3s'))
     .option('--n <n>', 'n for the CPU-bound /api/:n (default: about 40 ms of work, so per-request overhead stays small)', parsePositiveInt, 50_000_000)
-    .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', parsePositiveInt, 3)
-    .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections', parsePositiveInt, 1)
-    .option('--timeout <time>', 'per-request timeout', parseDurationMs, 30_000)
+    .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', wholeNumber(1, LIMITS.runs), 3)
+    .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections', wholeNumber(1, LIMITS.connections), 1)
+    .addOption(durationOption('--timeout <time>', 'per-request timeout', 30_000))
     .option('--json', 'print one JSON document on stdout (schemas: docs/schema/)', false)
     .option('--report <file.html>', 'also write the comparison as one self-contained HTML page with charts (opens offline)')
     .option('--no-progress', 'no progress line on stderr')
@@ -53,7 +53,7 @@ Examples:
   $ cluster-demo compare --rr-vs-none --json
   $ cluster-demo compare --policies              # single, rr, none, reuseport side by side`,
     )
-    .action(async (flags: CompareFlags) => {
+    .action(async (flags: CompareFlags, command: Command) => {
       const modes = [
         flags.singleVsCluster && 'single-vs-cluster',
         flags.keepaliveVsClose && 'keepalive-vs-close',
@@ -61,9 +61,9 @@ Examples:
         flags.policies && 'policies',
       ].filter((m): m is 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none' | 'policies' => typeof m === 'string');
       if (modes.length > 1) throw new UsageError(`choose one mode, not ${modes.map((m) => `--${m}`).join(' and ')}`, 'compare');
-      const [{ runCompare, validateCompareOptions }, { CompareInterrupted }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
+      if (given(command, 'connections') && !flags.keepaliveVsClose) throw new UsageError('--connections is the keep-alive side of --keepalive-vs-close: add that mode, or leave it out', 'compare');
+      const [{ runCompare, validateCompareOptions }, { renderCompareReport, renderCompareJson }, { makeChalk }] = await Promise.all([
         import('../compare/runner.js'),
-        import('../compare/workloads.js'),
         import('../report/compare-report.js'),
         import('../report/style.js'),
       ]);
@@ -89,11 +89,11 @@ Examples:
         onStatus: live ? (line: string) => process.stderr.write(`\r\x1b[2K${status.dim(`compare · ${((Date.now() - started) / 1000).toFixed(0)} s · ${line}`)}`) : undefined,
       };
       // Ctrl-C: the load stops, every server is stopped, exit 130 (half a comparison is not reported).
-      const orInterrupted = <T>(run: Promise<T>) =>
-        unlessInterrupted(run, CompareInterrupted, 'interrupted: every server was stopped; nothing to compare yet', () => live && process.stderr.write('\r\x1b[2K'));
+      const orInterrupted = <T>(work: (signal: AbortSignal) => Promise<T>) =>
+        interruptible(work, 'interrupted: every server was stopped; nothing to compare yet', () => live && process.stderr.write('\r\x1b[2K'));
       if (mode === 'policies') {
         const [{ runPolicies }, { renderPoliciesReport }] = await Promise.all([import('../compare/policies.js'), import('../report/policies-report.js')]);
-        const policies = await orInterrupted(withCtrlC((signal) => runPolicies({ ...options, signal }, observer)));
+        const policies = await orInterrupted((signal) => runPolicies({ ...options, signal }, observer));
         if (!policies) return;
         if (live) process.stderr.write('\r\x1b[2K');
         process.stdout.write(`${flags.json ? JSON.stringify(policies, null, 2) : renderPoliciesReport(policies, c)}\n`);
@@ -101,7 +101,7 @@ Examples:
         process.exitCode = policies.workloads.some((w) => w.results.some((r) => r.failed > 0)) ? 1 : 0;
         return;
       }
-      const result = await orInterrupted(withCtrlC((signal) => runCompare({ ...options, signal }, observer)));
+      const result = await orInterrupted((signal) => runCompare({ ...options, signal }, observer));
       if (!result) return;
       if (live) process.stderr.write('\r\x1b[2K');
       process.stdout.write(`${flags.json ? renderCompareJson(result) : renderCompareReport(result, c)}\n`);

@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { BALANCE_METHODS, parseUpstreams } from '../fleet/nginx-config.js';
-import { parseChoice, parseNonNegativeInt, parsePositiveInt, parseSched } from './options.js';
+import { LIMITS, parseChoice, parseSched, wholeNumber } from './options.js';
 import type { FleetOptions } from '../fleet/fleet.js';
 import { reportContext, reportFile } from './report-file.js';
-import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, unlessInterrupted, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
+import { addLoadOptions, addOutputOptions, interruptible, loadOptionsFrom, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
 interface FleetFlags extends LoadFlags, OutputFlags, Pick<FleetOptions, 'hosts' | 'workers' | 'sched' | 'balance' | 'nginxPath'> {
   lbKeepalive?: number;
@@ -23,17 +23,17 @@ function upstreamList(value: string): string[] {
 export function makeFleetCommand(): Command {
   const command = newCommand('fleet')
     .description('several cluster hosts behind a real nginx, probed through it: host → worker')
-    .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', parsePositiveInt, 3)
-    .option('-w, --workers <n>', 'workers per instance', parsePositiveInt, 2)
+    .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', wholeNumber(1, LIMITS.hosts), 3)
+    .option('-w, --workers <n>', 'workers per instance', wholeNumber(1, LIMITS.workers), 2)
     .option('--sched <policy>', 'scheduling policy of every instance: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--balance <method>', `nginx's method: ${BALANCE_METHODS.join(', ')}`, parseChoice(BALANCE_METHODS), 'round-robin')
-    .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request; default 0, with --h2 8)", parseNonNegativeInt)
+    .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request; default 0, with --h2 8)", wholeNumber(0, LIMITS.lbKeepalive))
     .option('--browser', 'after the probe, the browser scenarios through nginx (with --h2: one HTTP/2 connection from the browser)', false)
     .option('--browser-path <file>', 'with --browser: Chromium or Chrome to drive')
     .option('--nginx-path <file>', 'nginx to run (default: nginx on PATH, /usr/sbin, /usr/local/sbin)')
     .option('--print-config', 'print the nginx configuration for real machines (with --upstream) and exit', false)
     .option('--upstream <host:port,...>', 'with --print-config: the instances, e.g. 10.0.0.1:3000,10.0.0.2:3000', upstreamList)
-    .option('--retries <n>', 'retry a request that failed on a connection error up to n times', parseNonNegativeInt, 0);
+    .option('--retries <n>', 'retry a request that failed on a connection error up to n times', wholeNumber(0, LIMITS.retries), 0);
   return addOutputOptions(addLoadOptions(command))
     .addHelpText(
       'after',
@@ -56,7 +56,7 @@ Examples:
         return;
       }
       if (flags.browserPath && !flags.browser) throw new UsageError('--browser-path is for --browser', 'fleet');
-      const [{ runFleet, FleetInterrupted }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode, validateLoadShape }, { DEFAULT_BROWSER_N }, { SCENARIO_NAMES }] = await Promise.all([
+      const [{ runFleet }, { renderFleetReport }, { renderProbeJson }, { createLiveView }, { makeChalk }, { probeExitCode, validateLoadShape }, { DEFAULT_BROWSER_N }, { SCENARIO_NAMES }] = await Promise.all([
         import('../fleet/fleet.js'),
         import('../report/fleet-report.js'),
         import('../report/probe-report.js'),
@@ -79,8 +79,7 @@ Examples:
         // The browser's requests: about 0.25 s of work each, so that queueing shows without a long run.
         const browser = flags.browser ? { scenarios: [...SCENARIO_NAMES], tabs: 4, fetches: 12, n: Math.round(DEFAULT_BROWSER_N / 3), browserPath: flags.browserPath, headed: false, timeoutMs: 60_000 } : undefined;
         const fleet: FleetOptions = { hosts: flags.hosts, workers: flags.workers, sched: flags.sched, balance: flags.balance, lbKeepalive, nginxPath: flags.nginxPath, probe, h2: flags.h2, browser };
-        const run = withCtrlC((signal) => runFleet({ ...fleet, signal }, live));
-        result = await unlessInterrupted(run, FleetInterrupted, 'interrupted: nginx and every instance were stopped', () => live.done());
+        result = await interruptible((signal) => runFleet({ ...fleet, signal }, live), 'interrupted: nginx and every instance were stopped', () => live.done());
       } finally {
         live.done();
       }

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 import os from 'node:os';
-import { parseBaseUrl, parseDurationMs, parseNonNegativeInt, parsePositiveInt, parseSched, parseWorkers } from './options.js';
+import { LIMITS, parseBaseUrl, parseSched, parseWorkers, wholeNumber } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { reportContext, reportFile } from './report-file.js';
-import { addLoadOptions, addOutputOptions, loadOptionsFrom, newCommand, withCtrlC, type LoadFlags, type OutputFlags } from './common.js';
+import { addLoadOptions, addOutputOptions, durationOption, given, interruptible, loadOptionsFrom, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
 interface ProbeFlags extends LoadFlags, OutputFlags {
   url?: URL;
@@ -25,12 +26,12 @@ export function makeProbeCommand(): Command {
   return addOutputOptions(addLoadOptions(command)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
-    .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', parsePositiveInt)
-    .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', parsePositiveInt)
-    .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', parseNonNegativeInt, 0)
+    .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', wholeNumber(1, 100_000))
+    .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', wholeNumber(1, 100_000))
+    .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', wholeNumber(0, LIMITS.retries), 0)
     .option('--insecure', 'https: accept a certificate that does not verify (self-signed)', false)
     .option('--tls', 'in-process: the cluster serves https (HTTP/1.1 over TLS; its own self-signed certificate is trusted)', false)
-    .option('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms', parseDurationMs)
+    .addOption(durationOption('--chaos <interval>', 'in-process: SIGKILL a random worker every interval, e.g. 500ms'))
     .option('--reload', 'in-process: rolling restart in the middle of the run', false),
   )
     .addHelpText(
@@ -50,7 +51,8 @@ Examples:
   $ cluster-demo probe --chaos 500ms --retries 1         # kill workers under load
   $ cluster-demo probe --json > probe.json`,
     )
-    .action(async (flags: ProbeFlags) => {
+    .action(async (flags: ProbeFlags, command: Command) => {
+      if (flags.url && given(command, 'workers')) throw new UsageError('--workers sizes the in-process cluster; with --url the server decides (check its count with --expect-workers)', 'probe');
       const [{ runProbe, probeExitCode, validateProbeOptions }, { renderProbeReport, renderProbeJson }, { createLiveView }, { makeChalk }] = await Promise.all([
         import('../probe/run.js'),
         import('../report/probe-report.js'),
@@ -77,10 +79,12 @@ Examples:
       const live = createLiveView(process.stderr, flags.progress && !flags.json, makeChalk(flags.color, process.env));
       let result;
       try {
-        result = await withCtrlC((signal) => runProbe({ ...options, signal }, live));
+        // Interrupted under load: the report of what was sent (exit 130). Before the load began: one line.
+        result = await interruptible((signal) => runProbe({ ...options, signal }, live), 'interrupted: the cluster was stopped', () => live.done());
       } finally {
         live.done();
       }
+      if (!result) return;
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderProbeReport(result, c)}\n`);
       if (report) report.write((await import('../report/html/probe-html.js')).renderProbeHtml(result, reportContext()));
       process.exitCode = probeExitCode(result);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import os from 'node:os';
-import { parseChoice, parsePort, parsePositiveInt, parseSched, parseSeconds, parseWorkers } from './options.js';
+import { LIMITS, parseChoice, parseHost, parsePort, parsePositiveInt, parseSched, parseWorkers, seconds } from './options.js';
 import type { SchedulingPolicy } from '../server/primary.js';
 import { newCommand } from './common.js';
 
@@ -24,16 +24,20 @@ interface ServeFlags {
 }
 
 export function makeServeCommand(): Command {
+  // --stats and --no-stats set one value, the last one winning: both given is a contradiction to name, not guess.
+  const statsFlags = new Set<string>();
   return newCommand('serve')
+    .on('option:stats', () => statsFlags.add('--stats'))
+    .on('option:no-stats', () => statsFlags.add('--no-stats'))
     .description('run the clustered server: one worker per CPU, respawned when they die')
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 3000)
-    .option('-H, --host <host>', 'address to bind; 0.0.0.0 exposes it to the network', '127.0.0.1')
+    .option('-H, --host <host>', 'address to bind; 0.0.0.0 exposes it to the network', parseHost, '127.0.0.1')
     .option('-w, --workers <n|max>', 'number of workers', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'rr (the primary hands out connections), none (workers share one socket) or reuseport (a socket per worker, Node 22.12+)', parseSched, 'rr')
     .option('--max-n <n>', 'largest n /api/:n computes; larger values are clamped', parsePositiveInt, 5_000_000_000)
-    .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', parseSeconds, 10)
+    .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', seconds(LIMITS.graceSeconds), 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
-    .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", parseSeconds)
+    .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", seconds(LIMITS.headersTimeoutSeconds, " (Node's request timeout)"))
     .option('--tls', 'HTTPS (HTTP/1.1 over TLS)', false)
     .option('--h2', 'HTTPS offering HTTP/2 and HTTP/1.1 by ALPN (curl, browsers and old clients all work)', false)
     .option('--cert <file>', 'with --tls or --h2: your certificate, PEM (default: a self-signed one for localhost, 127.0.0.1 and ::1, made at start, in memory)')
@@ -70,6 +74,7 @@ Examples:
     )
     .action(async (opts: ServeFlags) => {
       const [{ runServe }, { UsageError }, { loadCertificate, CertificateFileError }] = await Promise.all([import('../serve/run.js'), import('../core/errors.js'), import('../server/tls/certificate.js')]);
+      if (statsFlags.size > 1) throw new UsageError('--stats and --no-stats contradict each other: give one', 'serve');
       if (opts.tls && opts.h2) throw new UsageError('choose --tls (HTTP/1.1) or --h2 (HTTP/2 and HTTP/1.1), not both', 'serve');
       if ((opts.cert === undefined) !== (opts.key === undefined)) throw new UsageError('--cert and --key go together (the certificate and its private key)', 'serve');
       const protocol = opts.h2 ? 'h2' : opts.tls ? 'https' : 'http';

@@ -86,8 +86,8 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
   const policies: SchedulingPolicy[] = supportsReusePort() ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
   const skipped = supportsReusePort() ? [] : [{ policy: 'reuseport' as const, reason: `needs Node.js 22.12 or newer (this is ${process.version})` }];
   const contenders: Array<{ policy: PolicyContender; start: () => Promise<SpawnedServer> }> = [
-    { policy: 'single', start: startSingle },
-    ...policies.map((sched) => ({ policy: sched, start: () => startServe(options.workers, sched) })),
+    { policy: 'single', start: () => startSingle(options.signal) },
+    ...policies.map((sched) => ({ policy: sched, start: () => startServe(options.workers, sched, options.signal) })),
   ];
   const servers: SpawnedServer[] = [];
   try {

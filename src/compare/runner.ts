@@ -87,11 +87,12 @@ interface Contender {
 const CLOSE = { keepAlive: false } as const;
 
 function contendersFor(options: CompareOptions): [Contender, Contender] {
-  const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched);
+  const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched, options.signal);
+  const single = () => startSingle(options.signal);
   switch (options.mode) {
     case 'single-vs-cluster':
       return [
-        { label: 'single process', server: startSingle, load: CLOSE },
+        { label: 'single process', server: single, load: CLOSE },
         { label: `cluster ×${options.workers}`, server: cluster('rr'), load: CLOSE },
       ];
     case 'keepalive-vs-close': {

@@ -30,13 +30,13 @@ export interface Sample {
 }
 
 /** The single process: the same handler without node:cluster, as a child process on a free port. */
-export function startSingle(): Promise<SpawnedServer> {
-  return spawnServer(singleEntryPath(), ['0', '127.0.0.1']);
+export function startSingle(signal?: AbortSignal): Promise<SpawnedServer> {
+  return spawnServer(singleEntryPath(), ['0', '127.0.0.1'], { signal });
 }
 
 /** `cluster-demo serve` with this many workers and policy, as a child process on a free port. */
-export function startServe(workers: number, sched: SchedulingPolicy): Promise<SpawnedServer> {
-  return spawnServe(['--port', '0', '--workers', String(workers), '--sched', sched]);
+export function startServe(workers: number, sched: SchedulingPolicy, signal?: AbortSignal): Promise<SpawnedServer> {
+  return spawnServe(['--port', '0', '--workers', String(workers), '--sched', sched], { signal });
 }
 
 /** JIT-compiles a server's paths and the engine before anything is measured; stops early on the signal. */

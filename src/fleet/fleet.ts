@@ -72,10 +72,10 @@ async function startInstance(index: number, options: FleetOptions): Promise<{ se
   const address = instanceAddress(index);
   let server: SpawnedServer;
   try {
-    server = await spawnServe(['--host', address, '--port', '0', '--workers', String(options.workers), '--sched', options.sched, '--name', name], { readyTimeoutMs: 30_000 });
+    server = await spawnServe(['--host', address, '--port', '0', '--workers', String(options.workers), '--sched', options.sched, '--name', name], { readyTimeoutMs: 30_000, signal: options.signal });
   } catch (err) {
     // spawnServe's error is the instance's own start-failed line (from its JSON log), or how it ended.
-    throw new ExpectedError(`instance ${name} on ${address} did not start: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new ExpectedError(`instance ${name} on ${address} did not start: ${(err as Error).message}`, { cause: err });
   }
   const workerPids = [...server.readyPids].sort((a, b) => a - b);
   return { server, host: { name, address, port: Number(new URL(server.url).port), primaryPid: server.pid, workerPids } };

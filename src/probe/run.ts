@@ -164,7 +164,7 @@ async function openTarget(options: ProbeOptions): Promise<Target> {
     return { url: options.url, ca: options.ca, events };
   }
   const protocol = options.h2 ? 'h2' : options.tls ? 'https' : 'http';
-  const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol, onEvent: (e) => events.push(e) });
+  const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol, onEvent: (e) => events.push(e), signal: options.signal });
   return { url: new URL(cluster.url), cluster, ca: cluster.certificate?.cert, events };
 }
 
@@ -207,7 +207,11 @@ async function runRoutes(options: ProbeOptions, target: Target, expected: { work
     // The same window as the wall time (not the setup before it, e.g. loading undici).
     run.cpu = addCpu(run.cpu, recording.cpu);
     run.wallMs += recording.endedAt - recording.startedAt;
-    await reloading;
+    // A Ctrl-C reaches the replacement workers too (the terminal signals the whole group): a reload it broke is
+    // part of the interruption, and the report still covers what was sent.
+    await reloading?.catch((err: unknown) => {
+      if (!options.signal?.aborted) throw err;
+    });
     run.recordings.push(recording);
     run.routes.push(summarizeRoute(route, recording, expected.workers, expected.hosts));
   }
@@ -225,6 +229,15 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
     },
   };
   const target = await openTarget(options);
+  try {
+    return await probeTarget(options, target, observe, notices);
+  } finally {
+    // On every path, a failed reload or a bug included: nothing this probe started outlives it.
+    await target.cluster?.stop();
+  }
+}
+
+async function probeTarget(options: ProbeOptions, target: Target, observe: ProbeObserver, notices: string[]): Promise<ProbeResult> {
   const { cluster } = target;
   const expected = { workers: options.expectWorkers ?? (cluster ? options.workers : null), hosts: options.expectHosts ?? null };
   const statsSources = options.statsSources ?? (cluster ? [() => cluster.stats()] : [statsOverHttp(target.url, { insecure: options.insecure })]);
@@ -244,7 +257,6 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
   if (cluster && options.chaosMs !== undefined && !options.signal?.aborted) await waitForAllListening(cluster, options.workers, 5_000);
   const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
   const serverCounts = await readServerCounts(statsSources, statsBefore, run.routes);
-  if (cluster) await cluster.stop();
   const { routes } = run;
   return {
     target: options.url ? options.url.href.replace(/\/$/, '') : target.url.origin,
@@ -288,8 +300,12 @@ async function readServerCounts(sources: StatsSource[], before: ReadonlyArray<Cl
   return { covered, workers, mismatches: countMismatches(routes, workers, covered) };
 }
 
-/** 0: every expected worker served and nothing failed; 1 otherwise; 130 when interrupted by Ctrl-C. */
+/**
+ * 0: every expected worker served and nothing failed; 1 otherwise, and also when a route reached no worker it
+ * could name (nothing sent, or no answer said who served it: the report's ✗); 130 when interrupted by Ctrl-C.
+ */
 export function probeExitCode(result: ProbeResult): 0 | 1 | 130 {
   if (result.interrupted) return 130;
-  return result.allOk && result.allWorkersServed !== false && result.allHostsServed !== false ? 0 : 1;
+  const everyRouteReachedAWorker = result.routes.every((route) => route.workersSeen > 0);
+  return result.allOk && everyRouteReachedAWorker && result.allWorkersServed !== false && result.allHostsServed !== false ? 0 : 1;
 }

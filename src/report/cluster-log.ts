@@ -59,6 +59,7 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
     case 'shutdown-started':
       return [`Shutting down: finishing in-flight requests${graceSeconds !== undefined ? ` (up to ${graceSeconds} s; Ctrl-C again to force)` : ''}`];
     case 'stopped':
+      if (event.exitCode === 130) return ['Stopped while starting: the workers started so far were stopped'];
       return [event.exitCode === 0 ? 'Stopped' : 'Stopped (some workers had to be killed)'];
   }
 }

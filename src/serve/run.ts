@@ -7,7 +7,8 @@
 import { ExpectedError } from '../core/errors.js';
 import { formatClusterEvent } from '../report/cluster-log.js';
 import { makeChalk } from '../report/style.js';
-import { ClusterStartError, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
+import { isLoopbackHost } from '../server/settings.js';
+import { ClusterStartError, ClusterStartInterrupted, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
 import type { ServeProtocol } from '../server/demo-server.js';
 import type { TlsMaterial } from '../server/tls/certificate.js';
 import { startServeView, type ServeView } from './live.js';
@@ -51,7 +52,7 @@ function makeLogger(options: ServeOptions, line: (text: string) => void): (event
   };
 }
 
-async function start(options: ServeOptions, log: (event: ServeLogEvent) => void): Promise<RunningCluster> {
+async function start(options: ServeOptions, log: (event: ServeLogEvent) => void, signal: AbortSignal): Promise<RunningCluster> {
   try {
     return await startCluster({
       protocol: options.protocol,
@@ -66,8 +67,10 @@ async function start(options: ServeOptions, log: (event: ServeLogEvent) => void)
       headersTimeoutMs: options.headersTimeoutSeconds !== undefined ? options.headersTimeoutSeconds * 1000 : undefined,
       stats: options.stats,
       onEvent: (event: ClusterEvent) => log(event),
+      signal,
     });
   } catch (err) {
+    if (err instanceof ClusterStartInterrupted) throw err;
     if (!(err instanceof ClusterStartError)) throw err;
     log({ at: Date.now(), type: 'start-failed', message: err.message });
     throw new ExpectedError(err.message, { cause: err });
@@ -77,7 +80,29 @@ async function start(options: ServeOptions, log: (event: ServeLogEvent) => void)
 export async function runServe(options: ServeOptions, out: ServeOutput = process.stdout): Promise<number> {
   let view: ServeView | undefined;
   const log = makeLogger(options, (text) => (view ? view.line(text) : out.write(`${text}\n`)));
-  const cluster = await start(options, log);
+  // A signal while the workers start: the ones started so far are killed, and the exit is 130 (not a failure).
+  const interrupt = new AbortController();
+  const onEarlySignal = (signal: NodeJS.Signals) => {
+    log({ at: Date.now(), type: 'signal', signal, repeated: interrupt.signal.aborted });
+    interrupt.abort();
+  };
+  process.on('SIGINT', onEarlySignal);
+  process.on('SIGTERM', onEarlySignal);
+  let cluster: RunningCluster;
+  try {
+    cluster = await start(options, log, interrupt.signal);
+  } catch (err) {
+    if (!(err instanceof ClusterStartInterrupted)) throw err;
+    log({ at: Date.now(), type: 'stopped', exitCode: 130 });
+    return 130;
+  } finally {
+    process.off('SIGINT', onEarlySignal);
+    process.off('SIGTERM', onEarlySignal);
+  }
+  // Said once, on stderr (stdout may be the JSON log): the stats routes describe the cluster to anyone who reaches it.
+  if (cluster.statsRoutes && !isLoopbackHost(options.host)) {
+    process.stderr.write(`warning: --stats on ${options.host}: /dashboard, /_cluster/stats, /_cluster/events and /metrics answer anyone who can reach port ${cluster.port}\n`);
+  }
   view = startServeView(cluster, {
     live: options.live && options.log === 'human' && out.isTTY === true,
     json: options.log === 'json',

@@ -39,6 +39,11 @@ export interface ClusterOptions {
   workerExecArgv?: string[];
   /** Every state change, as data; `serve` renders these as log lines, `probe` keeps them for its report. */
   onEvent?: (event: ClusterEvent) => void;
+  /**
+   * Aborted during start-up (Ctrl-C): the workers started so far are killed and startCluster rejects with
+   * ClusterStartInterrupted. After start-up it has no effect: stop() is the caller's.
+   */
+  signal?: AbortSignal;
 }
 
 export interface WorkerInfo {
@@ -116,6 +121,11 @@ export interface RunningCluster {
 /** A failure to start that the user can fix (port in use, bad host): one line, no stack. */
 export class ClusterStartError extends Error {
   override name = 'ClusterStartError';
+}
+
+/** startCluster's signal fired before every worker listened; nothing it started is left. */
+export class ClusterStartInterrupted extends ClusterStartError {
+  override name = 'ClusterStartInterrupted';
 }
 
 /** Thrown when a second cluster in this process asks for another policy: Node fixes it at the first fork. */

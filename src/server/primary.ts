@@ -10,7 +10,7 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { respawnDecision } from './backoff.js';
-import { ClusterStartError, type ClusterEvent, type ClusterOptions, type EventBody, type ReloadResult, type RunningCluster, type StopResult, type WorkerInfo } from './cluster-api.js';
+import { ClusterStartError, ClusterStartInterrupted, type ClusterEvent, type ClusterOptions, type EventBody, type ReloadResult, type RunningCluster, type StopResult, type WorkerInfo } from './cluster-api.js';
 import { forkWorker, killWorkerProcess, type ForkSetup } from './fork.js';
 import { rollingRestart } from './reload.js';
 import { retireWorker } from './retire.js';
@@ -27,6 +27,8 @@ export * from './cluster-api.js';
 export { findFreePort, formatHostForUrl } from './ports.js';
 export type { SchedulingPolicy } from './policy.js';
 export { workerEntryPath } from './settings.js';
+
+const FORK_BATCH = 16;
 
 interface Slot {
   index: number;
@@ -89,11 +91,26 @@ class ClusterPrimary {
     const tcpMigrateReq = settings.policy === 'reuseport' && process.platform === 'linux' ? readTcpMigrateReq() : null;
     this.emit({ type: 'primary-started', pid: process.pid, cpus: settings.cpus, workers: settings.workers, policy: settings.policy, tcpMigrateReq });
     const readyTimer = setTimeout(() => this.failStart(`workers did not all listen on ${this.listenUrl} within ${settings.readyTimeoutMs / 1000} s`), settings.readyTimeoutMs);
-    for (const slot of this.slots) this.fork(slot, 'initial');
+    const interrupt = () => this.failStart('interrupted before every worker listened', ClusterStartInterrupted);
+    settings.signal?.addEventListener('abort', interrupt, { once: true });
     try {
+      await this.forkAll();
       await this.started;
     } finally {
       clearTimeout(readyTimer);
+      settings.signal?.removeEventListener('abort', interrupt);
+    }
+  }
+
+  /**
+   * The initial workers, FORK_BATCH at a time with a turn of the event loop between batches: a fork blocks the
+   * primary for a few ms, and a few hundred of them in one go would keep a Ctrl-C (or a failed start) waiting.
+   */
+  private async forkAll(): Promise<void> {
+    for (const [i, slot] of this.slots.entries()) {
+      if (this.phase !== 'starting') return;
+      this.fork(slot, 'initial');
+      if (i % FORK_BATCH === FORK_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -116,11 +133,12 @@ class ClusterPrimary {
     }
   }
 
-  /** Start-up failed (a worker could not listen or died first): kill the rest, then reject start(). */
-  private failStart(message: string): void {
+  /** Start-up failed (a worker could not listen or died first, or a Ctrl-C): kill the rest, then reject start(). */
+  private failStart(message: string, kind: typeof ClusterStartError = ClusterStartError): void {
     if (this.phase !== 'starting') return;
     this.phase = 'failed';
-    const error = new ClusterStartError(message);
+    // A worker killed by the terminal's SIGINT on its way up is the same Ctrl-C as the primary's.
+    const error = new (this.settings.signal?.aborted ? ClusterStartInterrupted : kind)(message);
     const all = [...this.live];
     for (const state of all) killWorkerProcess(state, 'start-failed', (e) => this.emit(e));
     void Promise.all(all.map((s) => s.exited)).then(() => this.settleStart.reject(error));

@@ -6,7 +6,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { ExpectedError } from '../core/errors.js';
 import { parseServeLogLine, type ServeLogEvent } from './serve-log.js';
+
+/** A server that did not become ready: one line (its own start-failed reason, or how it ended); `output` has the rest. */
+export class ServerStartError extends ExpectedError {
+  override name = 'ServerStartError';
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface SpawnedServer {
   url: string;
@@ -43,6 +55,8 @@ export function spawnServe(args: string[], options: SpawnOptions = {}): Promise<
 export interface SpawnOptions {
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Aborted before the server is ready (Ctrl-C): it is sent SIGTERM, and the promise rejects once it is gone. */
+  signal?: AbortSignal;
 }
 
 /** Starts `node <script> <args>` (a program that writes our JSON log) and resolves once it logs `ready`. */
@@ -65,8 +79,13 @@ export function spawnServer(script: string, args: string[], options: SpawnOption
   return new Promise<SpawnedServer>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`server did not log "ready" within ${timeoutMs} ms:\n${output}`));
+      reject(new ServerStartError(`the server did not become ready within ${timeoutMs / 1000} s`, output));
     }, timeoutMs);
+    // Its own graceful stop, which start-up honours too; the rejection below follows its exit.
+    const interrupt = () => child.kill('SIGTERM');
+    if (options.signal?.aborted) interrupt();
+    options.signal?.addEventListener('abort', interrupt, { once: true });
+    void exited.then(() => options.signal?.removeEventListener('abort', interrupt));
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const lines = (partial + chunk.toString()).split('\n');
@@ -77,6 +96,7 @@ export function spawnServer(script: string, args: string[], options: SpawnOption
         events.push(event);
         if (event.type !== 'ready' || child.pid === undefined) continue;
         clearTimeout(timer);
+        options.signal?.removeEventListener('abort', interrupt);
         resolve({ url: event.url, pid: child.pid, child, readyPids: event.pids, events: () => events, output: () => output, exited, stop });
       }
     });
@@ -84,7 +104,10 @@ export function spawnServer(script: string, args: string[], options: SpawnOption
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       const failed = events.find((e) => e.type === 'start-failed');
-      reject(new Error(failed?.type === 'start-failed' ? failed.message : `server exited (${signal ?? `code ${code}`}) before it was ready:\n${output}`));
+      // Its own one line when it logged one (start-failed), else its first `error:` line, else how it ended.
+      const said = output.split('\n').find((line) => line.startsWith('error: '))?.slice('error: '.length);
+      const ended = `the server exited (${signal ?? `code ${code}`}) before it was ready`;
+      reject(new ServerStartError(failed?.type === 'start-failed' ? failed.message : said ? `${ended}: ${said}` : ended, output));
     });
   });
 }

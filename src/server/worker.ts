@@ -23,6 +23,9 @@ if (!cluster.isWorker || !cluster.worker || rawConfig === undefined) {
 }
 
 const config = JSON.parse(rawConfig) as WorkerConfig;
+// The workers share the primary's output. Once its reader is gone (`serve | head`), a write fails with EPIPE:
+// that is no reason to stop serving.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 let shuttingDown = false;
 let server: DemoServer | undefined;
 let routes: StatsRoutes | undefined;
