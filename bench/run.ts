@@ -1,9 +1,11 @@
 /**
  * `npm run bench [-- --rows 1,6] [-- --quick]`: each row of bench/rows/ in turn, on loopback, then
- * bench/RESULTS.md (entirely generated). Every server and tool is a child process with a time limit, stopped
- * on every way out; Ctrl-C leaves RESULTS.md as it was.
+ * bench/RESULTS.md (entirely generated; a run of some rows, or --quick, writes bench/out/RESULTS-partial.md
+ * instead). Every server and tool is a child process with a time limit, stopped on every way out; Ctrl-C
+ * leaves RESULTS.md as it was.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { foreignCpuSince, snapshotCpu, type ForeignCpu } from './lib/background.js';
 import { BenchContext, pct, type RowPlan, type RowResult } from './lib/bench.js';
-import { renderResults, type Machine } from './lib/render.js';
+import { renderResults, resultsFile, type Machine } from './lib/render.js';
 import { liveChildren, toolVersions } from './lib/tools.js';
 import { engineRow } from './rows/1-engine.js';
 import { serverRow } from './rows/2-server.js';
@@ -24,6 +26,7 @@ import { protocolsRow } from './rows/8-protocols.js';
 
 const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow];
 const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+const PARTIAL = fileURLToPath(new URL('./out/RESULTS-partial.md', import.meta.url));
 /** Before each row, wait (within this budget in all) until other processes use under QUIET_SHARE. */
 const QUIET_SHARE = 0.1;
 const QUIET_BUDGET_S = 60;
@@ -127,8 +130,10 @@ async function main(): Promise<void> {
     'Shared machine': 'a pair during which other processes used more than 15% of the cores is measured again (at most 4 times per row; discarded pairs are listed below); before each row the bench waits up to 60 s in all for a quieter machine',
   };
   rows.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-  writeFileSync(RESULTS, renderResults({ machine, rowsAsked: asked, quick: ctx.settings.quick, rows, settings, runs: ctx.runs }));
-  log(`\nwrote ${RESULTS} (${machine.totalSeconds.toFixed(0)} s)`);
+  const file = resultsFile({ rowsAsked: asked, quick: ctx.settings.quick }, { full: RESULTS, partial: PARTIAL });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, renderResults({ machine, rowsAsked: asked, quick: ctx.settings.quick, rows, settings, runs: ctx.runs }));
+  log(`\nwrote ${file} (${machine.totalSeconds.toFixed(0)} s)${file === PARTIAL ? '; bench/RESULTS.md is written by full runs only' : ''}`);
   for (const r of rows) log(`  ${r.id.padEnd(3)} ${r.goalText.padEnd(20)} ${r.status === 'measured' ? `${r.median.toFixed(r.digits)}${r.unit}` : r.status} ${r.status === 'measured' && r.pass !== null ? (r.pass ? 'pass' : 'MISS') : ''}`);
   process.exitCode = failed ? 1 : 0;
 }

@@ -2,45 +2,11 @@
  * The command line: parses, validates and dispatches. No server or measurement logic lives here; the
  * commands lazy-import their implementation. Exit codes: 0 success, 1 a failed check or run, 2 a usage error.
  */
-import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { makeBrowserCommand } from './commands/browser.js';
-import { makeCompareCommand } from './commands/compare.js';
-import { makeFleetCommand } from './commands/fleet.js';
-import { makeProbeCommand } from './commands/probe.js';
-import { makeServeCommand } from './commands/serve.js';
+import { CommanderError } from 'commander';
 import { flagOf } from './commands/flags.js';
+import { makeProgram, SUBCOMMANDS } from './commands/program.js';
 import { ExpectedError, OptionsError, UsageError } from './core/errors.js';
-
-const SUBCOMMANDS = ['serve', 'probe', 'compare', 'browser', 'fleet'];
 import { keepGeneratorHeapSmall } from './load/heap.js';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function makeProgram(): Command {
-  const program = new Command('cluster-demo')
-    .description('See Node.js cluster load balancing: serve a clustered app, probe which workers answer, compare single vs cluster, see what a real browser does.')
-    .version(pkg.version)
-    .exitOverride()
-    .showHelpAfterError('(run "cluster-demo --help" for usage)')
-    .addCommand(makeServeCommand())
-    .addCommand(makeProbeCommand())
-    .addCommand(makeCompareCommand())
-    .addCommand(makeBrowserCommand())
-    .addCommand(makeFleetCommand())
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ npx cluster-demo serve                         # the seed's clustered server, done right
-  $ npx cluster-demo probe --concurrency 50        # every worker takes traffic over new connections
-  $ npx cluster-demo browser                       # your tabs in a real Chromium: why they show one PID
-  $ npx cluster-demo probe --keep-alive --connections 1   # one connection for everything: one PID
-  $ npx cluster-demo compare --single-vs-cluster   # when does the cluster pay off?
-  $ npx cluster-demo fleet                         # 3 cluster hosts behind a real nginx: host → worker`,
-    );
-  return program;
-}
 
 export async function main(argv: string[]): Promise<number> {
   // probe and compare run the load engine in this process: keep its memory flat over long runs (heap.ts).

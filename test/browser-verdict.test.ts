@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isSerialized, requestsPerPid, summarizeScenario, toBrowserRequests, waitedForConnection, type BrowserRequest } from '../src/browser/analyze.js';
 import type { RawBrowserRequest } from '../src/browser/driver.js';
 import { browserConclusion, scenarioVerdict } from '../src/browser/verdict.js';
+import { measuredMeetRows } from '../src/report/browser-report.js';
 
 const URL_A = 'http://127.0.0.1:4000/api/600000000';
 
@@ -66,11 +67,20 @@ describe('toBrowserRequests', () => {
 });
 
 describe('isSerialized', () => {
-  it("is true only when each request was sent after the previous one's headers arrived (5 ms of skew tolerated)", () => {
-    // request 1's headers arrive at 997 ms.
-    expect(isSerialized([request(1, 10, 1000, 65, 1), request(2, 993, 1800, 65, 1)])).toBe(true);
-    expect(isSerialized([request(1, 10, 1000, 65, 1), request(2, 990, 1800, 65, 1)])).toBe(false);
+  it('is true only when each request was sent after the previous one ended, as printed (5 ms of skew tolerated)', () => {
+    // request 1 ends at 1000 ms.
+    expect(isSerialized([request(1, 10, 1000, 65, 1), request(2, 996, 1800, 65, 1)])).toBe(true);
+    expect(isSerialized([request(1, 10, 1000, 65, 1), request(2, 993, 1800, 65, 1)])).toBe(false);
     expect(isSerialized([request(2, 1001, 1800, 65, 1), request(1, 10, 1000, 65, 1)])).toBe(true);
+  });
+
+  it('HTTP/2 tabs that overlap are not "one after another", though tab 2 went out once tab 1\'s headers were in', () => {
+    // A real run's figures: tab 1 sent at 10 ms, its headers at 925 ms, ended at 1.55 s; tab 2 sent at 931 ms.
+    const h2 = (index: number, sent: number, headers: number, ended: number): BrowserRequest => ({ ...request(index, sent, ended, 7, 761), protocol: 'h2', respondedMs: headers });
+    const tabs = [h2(1, 10, 925, 1550), h2(2, 931, 1800, 2420)];
+    expect(isSerialized(tabs)).toBe(false);
+    const facts = summarizeScenario('same-url', tabs);
+    expect(scenarioVerdict(facts, 2, undefined)).not.toContain('one after another');
   });
 
   it('is false for a single request, and when a request was never sent', () => {
@@ -177,5 +187,21 @@ describe('HTTP/2 (figures of a real run: Chromium 156, 2 workers, --protocols h1
     const conclusion = browserConclusion([sameUrl, distinctUrls, fetchBurst, { ...distinctH2, name: 'same-url', serialized: true }, distinctH2]);
     expect(conclusion).toMatch(/^HTTP\/1\.1: One PID in the tabs is the browser's doing, not the cluster's: .* HTTP\/2: Every scenario met one worker over a single connection: HTTP\/2 sends everything for one origin over one connection, and the cluster balances connections, not requests\. /);
     expect(conclusion).toMatch(/So the same browser met up to 2 workers over up to 6 connections with HTTP\/1\.1, and 1 worker over 1 connection with HTTP\/2\.$/);
+  });
+});
+
+describe('a failed request is named in the closing words and the table, not only in the exit code', () => {
+  it('fleet --h2 --browser with one 502 from nginx', () => {
+    const requests = toBrowserRequests(
+      [1, 2, 3, 4].map((i) => `${URL_A}?tab=${i}`),
+      [raw(`${URL_A}?tab=1`, 0, 5, 900, 7, false, 761, 200, null, 'h2'), raw(`${URL_A}?tab=2`, 1, 6, 950, 7, true, null, 502, null, 'h2'), raw(`${URL_A}?tab=3`, 2, 7, 990, 7, true, 762, 200, null, 'h2'), raw(`${URL_A}?tab=4`, 3, 8, 1010, 7, true, 763, 200, null, 'h2')],
+    );
+    const tabs = summarizeScenario('distinct-urls', requests);
+    expect(tabs.failed).toBe(1);
+    expect(scenarioVerdict(tabs, 6, tabs)).toContain('1 failed (HTTP 502)');
+    expect(browserConclusion([sameUrl, tabs])).toMatch(/1 of 8 requests failed \(HTTP 502 ×1\)\.$/);
+    expect(browserConclusion([tabs])).toBe('1 of 4 requests failed (HTTP 502 ×1).');
+    expect(measuredMeetRows([{ ...tabs, verdict: '' }])[0]!.meets).toBe('3 PIDs, 1 failed');
+    expect(browserConclusion([sameUrl])).toBeNull();
   });
 });

@@ -6,7 +6,7 @@ import nodeCluster from 'node:cluster';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type ClusterEvent, type ClusterOptions, type RunningCluster } from '../src/server/primary.js';
-import { request, waitFor, workerPid, type HttpReply } from './helpers.js';
+import { request, waitFor, waitForBusyWorker, workerPid, type HttpReply } from './helpers.js';
 
 const started: RunningCluster[] = [];
 
@@ -195,5 +195,24 @@ describe('startCluster with 3 workers', () => {
       expect(reply.body).toBe(`Which PID handled this process: ${workerPid(reply)}`);
     }
     expect(sortNum(new Set([...seenAfter, ...more.map(workerPid)]))).toEqual(sortNum(running.workers.map((w) => w.pid)));
+  });
+});
+
+describe('cluster.stats({ exact: true }): the read the probe cross-checks against', () => {
+  it('counts every answered request, also those of workers busy when it is read (the 150 ms scrape flush cannot)', async () => {
+    const running = await boot({ workers: 2 });
+    const pids = running.workers.map((w) => w.pid);
+    const N = 40;
+    await Promise.all(Array.from({ length: N }, () => request(running.url, '/pid')));
+    // Both workers now compute for over a second: a flush asked now is answered only after that, and the counts
+    // of the N requests above may not have reached the primary yet (they go out on the next 250 ms tick).
+    const heavy = [request(running.url, '/api/1500000000', { timeoutMs: 30_000 }), request(running.url, '/api/1500000000', { timeoutMs: 30_000 })];
+    await waitForBusyWorker(pids);
+    const scrape = await running.stats();
+    const exact = await running.stats({ exact: true });
+    const counted = (doc: typeof exact) => (doc?.workers ?? []).filter((w) => pids.includes(w.pid)).reduce((sum, w) => sum + w.byRoute['/pid']['2xx'], 0);
+    expect(counted(exact)).toBe(N);
+    expect(counted(scrape)).toBeLessThanOrEqual(N);
+    for (const reply of await Promise.all(heavy)) expect(reply.status).toBe(200);
   });
 });

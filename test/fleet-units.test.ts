@@ -56,7 +56,10 @@ describe('renderNginxConfig', () => {
   it('least-conn / ip-hash, keepalive, a location prefix, TLS and a local run', () => {
     const conf = renderNginxConfig({ ...base, balance: 'least-conn', keepalive: 8, location: '/app/', tls: { certificate: '/t/c.pem', key: '/t/k.pem' }, localDir: '/tmp/x' });
     expect(conf).toContain('  upstream cluster_demo {\n    least_conn;\n    server 127.0.0.11:4001;');
-    expect(conf).toContain('    keepalive 8;\n  }');
+    // Idle upstream connections are dropped before Node's 5 s keepAliveTimeout closes them, and a GET that
+    // meets a closed one goes to the next instance: no 502 from that race.
+    expect(conf).toContain('    keepalive 8;\n    keepalive_timeout 4s;\n  }');
+    expect(conf).toContain('      proxy_next_upstream error timeout;');
     expect(conf).toContain('      proxy_http_version 1.1;\n      proxy_set_header Connection "";');
     expect(conf).toContain('    listen 127.0.0.1:8080 ssl;\n    ssl_certificate /t/c.pem;\n    ssl_certificate_key /t/k.pem;\n    location /app/ {');
     expect(conf).toContain('daemon off;\nworker_processes 1;\npid /tmp/x/nginx.pid;\nerror_log stderr warn;');

@@ -8,6 +8,7 @@ import { bar, formatMs } from '../src/report/style.js';
 import { attributeFailures, type Death, type TimedFailure } from '../src/stats/attribution.js';
 import { jainIndex, maxMinRatio, median, minMax, padWithSilentWorkers, round, shares } from '../src/stats/fairness.js';
 import { newLatencyHistogram, recordMs, summarizeLatency } from '../src/stats/latency.js';
+import { withSilentWorkers, type RouteReport } from '../src/load/summary.js';
 
 describe('shares', () => {
   it('is each count over the total', () => {
@@ -251,5 +252,24 @@ describe('formatMs', () => {
     expect(formatMs(1000)).toBe('1.00 s');
     expect(formatMs(1234)).toBe('1.23 s');
     expect(formatMs(65_000)).toBe('65.00 s');
+  });
+});
+
+describe('withSilentWorkers: every known worker is a row', () => {
+  const route = (workers: RouteReport['workers']): RouteReport =>
+    ({ route: '/pid', workers, fairness: { jain: 1, maxMinRatio: 1, hosts: { jain: null, maxMinRatio: null } } }) as unknown as RouteReport;
+  const served = { pid: 11, host: 'h', primaryPid: 10, requests: 200, share: 1, latencyMs: { p50: 1.5, p99: 3 } };
+
+  it('adds the one that answered nothing with 0, its host and primary as the others, and fairness counts it', () => {
+    const report = withSilentWorkers(route([served]), [{ pid: 11 }, { pid: 12 }], null);
+    expect(report.workers).toEqual([served, { pid: 12, host: 'h', primaryPid: 10, requests: 0, share: 0, latencyMs: { p50: null, p99: null } }]);
+    expect(report.fairness.jain).toBe(0.5);
+    expect(report.fairness.maxMinRatio).toBeNull();
+  });
+
+  it('changes nothing when every known worker answered, and keeps a host the stats named', () => {
+    const same = route([served]);
+    expect(withSilentWorkers(same, [{ pid: 11 }], 1)).toBe(same);
+    expect(withSilentWorkers(route([served]), [{ pid: 21, host: 'other', primaryPid: 20 }], 2).workers[1]).toMatchObject({ pid: 21, host: 'other', primaryPid: 20, requests: 0 });
   });
 });

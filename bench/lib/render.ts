@@ -46,6 +46,14 @@ function resultCell(r: RowResult): string {
   return r.pass ? '**pass**' : '**MISS**';
 }
 
+/**
+ * Where a run's results go: bench/RESULTS.md holds a full run only. A run of some rows (--rows) or a --quick one
+ * would replace every other row's figures with nothing, so it writes beside it (bench/out/, not committed).
+ */
+export function resultsFile(run: { rowsAsked: readonly string[] | null; quick: boolean }, files: { full: string; partial: string }): string {
+  return run.rowsAsked === null && !run.quick ? files.full : files.partial;
+}
+
 export function renderResults(result: BenchResult): string {
   const { machine: m, rows } = result;
   const lines = ['# Benchmark results', ''];

@@ -51,10 +51,11 @@ export interface ScenarioFacts {
 }
 
 /**
- * "Sent" and "headers arrived" come from the same DevTools timing record and never overlapped by more than a
- * millisecond here, while "ended" (loadingFinished) is stamped later, by another process: a request sent as
- * soon as the previous response arrived can read up to ~5 ms before that one "ended". So serialization is
- * judged against the previous response's arrival, with this much slack.
+ * Serialization is judged on the two times the reports print, "sent at" and "ended at", so that the verdict can
+ * never contradict its own table. "Ended" (loadingFinished) is stamped by another process than "sent": a request
+ * sent as soon as the previous response arrived can read up to ~5 ms before that one "ended", hence this slack.
+ * (Judged against "headers arrived" instead, HTTP/2 tabs whose second was sent 600 ms before the first ended
+ * were called "one after another".)
  */
 export const SERIAL_TOLERANCE_MS = 5;
 
@@ -89,9 +90,9 @@ export function toBrowserRequests(urls: readonly string[], raw: ReadonlyArray<Ra
   });
 }
 
-/** True when, in order of sending, each request went out only after the previous one's response (2 or more). */
+/** True when, in order of sending, each request went out only after the previous one had ended (2 or more). */
 export function isSerialized(requests: readonly BrowserRequest[]): boolean {
-  const doneAt = (r: BrowserRequest) => r.respondedMs ?? r.endedMs;
+  const doneAt = (r: BrowserRequest) => r.endedMs ?? r.respondedMs;
   const sent = requests.filter((r) => r.startedMs !== null && doneAt(r) !== null).sort((a, b) => a.startedMs! - b.startedMs!);
   if (sent.length < 2 || sent.length < requests.length) return false;
   return sent.every((r, i) => i === 0 || r.startedMs! >= doneAt(sent[i - 1]!)! - SERIAL_TOLERANCE_MS);

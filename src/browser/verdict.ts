@@ -127,6 +127,21 @@ const PROTOCOL_NAMES: Record<string, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HT
  * measured (--protocols h1,h2), one answer for each, then how they differ.
  */
 export function browserConclusion(scenarios: readonly ScenarioFacts[]): string | null {
+  // A failed request is named in the closing words too, never left to the exit code alone.
+  return [answerAcross(scenarios), failures(scenarios)].filter((part) => part !== null).join(' ') || null;
+}
+
+/** "2 of 24 requests failed (HTTP 502 ×2)", or null when none did. */
+function failures(scenarios: readonly ScenarioFacts[]): string | null {
+  const requests = scenarios.flatMap((s) => s.requests);
+  const errors = new Map<string, number>();
+  for (const r of requests) if (r.error) errors.set(r.error, (errors.get(r.error) ?? 0) + 1);
+  const failed = [...errors.values()].reduce((sum, n) => sum + n, 0);
+  if (failed === 0) return null;
+  return `${failed} of ${plural(requests.length, 'request')} failed (${[...errors].map(([error, n]) => `${error} ×${n}`).join(', ')}).`;
+}
+
+function answerAcross(scenarios: readonly ScenarioFacts[]): string | null {
   const protocols = [...new Set(scenarios.map((s) => s.protocol ?? 'unknown'))];
   if (protocols.length < 2) return conclusionFor(scenarios);
   const parts = protocols.map((protocol) => {

@@ -107,8 +107,9 @@ function contendersFor(options: CompareOptions): [Contender, Contender] {
     case 'rr-vs-none':
       // The policy is fixed per process at the first fork, so each side is its own `serve` process.
       return [
-        { label: 'sched none (OS)', server: cluster('none'), load: CLOSE },
+        // A is rr and B none, in the order of the mode's name.
         { label: 'sched rr (Node)', server: cluster('rr'), load: CLOSE },
+        { label: 'sched none (OS)', server: cluster('none'), load: CLOSE },
       ];
   }
 }

@@ -4,8 +4,8 @@
  * policies.ts).
  */
 import { performance } from 'node:perf_hooks';
-import { runLoad, type LoadOptions } from '../load/engine.js';
-import { summarizeRoute, type RouteReport } from '../load/summary.js';
+import { runLoad, type LoadOptions, type LoadRecording } from '../load/engine.js';
+import { summarizeRoute, withSilentWorkers, type RouteReport } from '../load/summary.js';
 import type { SchedulingPolicy } from '../server/policy.js';
 import { singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../server/spawn.js';
 import type { CompareOptions, WorkloadResult } from './runner.js';
@@ -47,11 +47,16 @@ export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 
   stopIfAborted(options.signal);
 }
 
+/** A route's report over every worker the contender runs, each one that answered nothing a row of 0. */
+function summarize(route: string, recording: LoadRecording, pids: readonly number[]): RouteReport {
+  return withSilentWorkers(summarizeRoute(route, recording, pids.length), pids.map((pid) => ({ pid })), pids.length);
+}
+
 export interface Workload {
   name: WorkloadResult['name'];
   description: string;
-  /** `workers`: how many the server runs, so that fairness counts a worker that served nothing. */
-  measure(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, workers: number): Promise<RouteReport>;
+  /** `pids`: the workers the server runs, so that one that served nothing is a row of 0 and counts in fairness. */
+  measure(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, pids: readonly number[]): Promise<RouteReport>;
 }
 
 export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
@@ -62,21 +67,21 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
   const light: Workload = {
     name: 'light',
     description: 'GET /pid',
-    measure: async (target, load, workers) => summarizeRoute('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), workers),
+    measure: async (target, load, pids) => summarize('/pid', await runLoad({ ...base, ...load, target, path: '/pid', requests: count(COMPARE_DEFAULTS.light) }), pids),
   };
   const heavy: Workload = {
     name: 'heavy',
     description: `GET ${heavyPath} (CPU-bound), concurrency ${heavyConcurrency}`,
     // Two requests queued per worker keep every core busy; more would only add an uneven tail at the end
     // (the last worker still computing while the others idle), which understates the cluster.
-    measure: async (target, load, workers) =>
-      summarizeRoute('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), workers),
+    measure: async (target, load, pids) =>
+      summarize('/api/:n', await runLoad({ ...base, ...load, target, path: heavyPath, concurrency: heavyConcurrency, requests: count(COMPARE_DEFAULTS.heavy) }), pids),
   };
   const busy = Math.max(1, options.workers - 1);
   const mixed: Workload = {
     name: 'mixed',
     description: `GET /pid while ${busy} × ${heavyPath} stay in flight`,
-    measure: async (target, load, workers) => {
+    measure: async (target, load, pids) => {
       // Keep `busy` heavy requests running for as long as /pid is being probed, then let them drain.
       const stopHeavy = new AbortController();
       const signal = options.signal ? AbortSignal.any([stopHeavy.signal, options.signal]) : stopHeavy.signal;
@@ -91,7 +96,7 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
           concurrency: COMPARE_DEFAULTS.mixedConcurrency,
           requests: count(COMPARE_DEFAULTS.mixedProbe),
         });
-        return summarizeRoute('/pid', probe, workers);
+        return summarize('/pid', probe, pids);
       } finally {
         stopHeavy.abort();
         await heavyLoad;
@@ -106,7 +111,7 @@ export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'time
 export async function measureSample(workload: Workload, server: Pick<SpawnedServer, 'url' | 'readyPids'>, load: Pick<LoadOptions, 'keepAlive' | 'connections'>): Promise<Sample> {
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  const report = await workload.measure(new URL(server.url), load, server.readyPids.length);
+  const report = await workload.measure(new URL(server.url), load, server.readyPids);
   return { report, cpu: process.cpuUsage(cpuBefore), wallMs: performance.now() - started };
 }
 

@@ -25,6 +25,9 @@ export interface NginxConfigOptions {
   localDir?: string;
 }
 
+/** Below Node's default keepAliveTimeout (5 s), which the instances keep. */
+export const UPSTREAM_KEEPALIVE_TIMEOUT_S = 4;
+
 const METHOD_LINE: Record<Balance, string | null> = { 'round-robin': null, 'least-conn': 'least_conn;', 'ip-hash': 'ip_hash;' };
 
 export function renderNginxConfig(o: NginxConfigOptions): string {
@@ -46,6 +49,9 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
     lines.push(`    # Reuse up to ${o.keepalive} idle connections to the instances: each instance's cluster then sees few`);
     lines.push('    # connections, and it balances connections, not requests.');
     lines.push(`    keepalive ${o.keepalive};`);
+    // Node closes a keep-alive connection idle for 5 s (its keepAliveTimeout): nginx must give up on it first, or
+    // it may send a request on a connection Node is closing at that moment (a 502 for the client).
+    lines.push(`    keepalive_timeout ${UPSTREAM_KEEPALIVE_TIMEOUT_S}s;`);
   }
   lines.push('  }', '', '  server {');
   const http2 = o.tls?.http2 === true;
@@ -58,6 +64,9 @@ export function renderNginxConfig(o: NginxConfigOptions): string {
   lines.push(`    location ${o.location} {`, '      proxy_pass http://cluster_demo/;');
   if (o.keepalive > 0) {
     lines.push('      proxy_http_version 1.1;', '      proxy_set_header Connection "";');
+    // Should a reused connection still be closed under it, a GET (idempotent) goes to the next instance; nginx
+    // never sends a POST twice unless told to (non_idempotent).
+    lines.push('      proxy_next_upstream error timeout;');
   } else {
     lines.push('      # HTTP/1.0 and a new connection to an instance per request (nginx\'s default).');
   }

@@ -11,7 +11,16 @@ export interface WorkerReport {
   requests: number;
   /** Fraction of the route's responses, 0..1. */
   share: number;
-  latencyMs: { p50: number; p99: number };
+  /** null for a worker the tool knows of that answered nothing (requests 0). */
+  latencyMs: { p50: number | null; p99: number | null };
+}
+
+/** A worker the tool knows runs (it started it, or the server's stats name it), whether it answered or not. */
+export interface KnownWorker {
+  pid: number;
+  /** Its x-hostname and primary; undefined: the same as the workers that answered. */
+  host?: string | null;
+  primaryPid?: number | null;
 }
 
 export interface RouteReport {
@@ -62,6 +71,26 @@ export interface RouteTimeline {
   bucketMs: number;
   workers: Array<{ pid: number | null; host: string | null; primaryPid: number | null; counts: number[] }>;
   failed: number[];
+}
+
+/**
+ * The route's report with a row of 0 for every known worker that answered nothing: the silent worker is the row
+ * that matters, so it is never left out (host and primary as the others', where not given). Pure.
+ */
+export function withSilentWorkers(report: RouteReport, known: readonly KnownWorker[], workersExpected: number | null = null): RouteReport {
+  const answered = new Set(report.workers.map((w) => w.pid));
+  const like = report.workers.find((w) => w.pid !== null);
+  const rows = new Map<number, WorkerReport>();
+  for (const k of known) {
+    if (answered.has(k.pid) || rows.has(k.pid)) continue;
+    rows.set(k.pid, { pid: k.pid, host: k.host ?? like?.host ?? null, primaryPid: k.primaryPid ?? like?.primaryPid ?? null, requests: 0, share: 0, latencyMs: { p50: null, p99: null } });
+  }
+  if (rows.size === 0) return report;
+  const workers = [...report.workers, ...rows.values()].sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
+  // Fairness over every worker known to run, as over the expected ones: a silent one counts as 0.
+  const counts = padWithSilentWorkers(workers.filter((w) => w.pid !== null).map((w) => w.requests), workersExpected ?? undefined);
+  const ratio = maxMinRatio(counts);
+  return { ...report, workers, fairness: { ...report.fairness, jain: round(jainIndex(counts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null } };
 }
 
 function record<K extends string | number>(map: Map<K, number>): Record<string, number> {

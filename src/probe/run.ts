@@ -5,7 +5,7 @@
 import { OptionsError } from '../core/errors.js';
 import { runLoad, type LoadObserver, type LoadRecording } from '../load/engine.js';
 import { checkReachable, checkSpeaksH2 } from '../load/reachable.js';
-import { summarizeRoute, type RouteReport } from '../load/summary.js';
+import { summarizeRoute, withSilentWorkers, type KnownWorker, type RouteReport } from '../load/summary.js';
 import { pathPrefix } from '../load/url.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
 import type { ClusterStatsDoc } from '../server/stats/document.js';
@@ -240,7 +240,8 @@ export async function runProbe(options: ProbeOptions, observer: ProbeObserver = 
 async function probeTarget(options: ProbeOptions, target: Target, observe: ProbeObserver, notices: string[]): Promise<ProbeResult> {
   const { cluster } = target;
   const expected = { workers: options.expectWorkers ?? (cluster ? options.workers : null), hosts: options.expectHosts ?? null };
-  const statsSources = options.statsSources ?? (cluster ? [() => cluster.stats()] : [statsOverHttp(target.url, { insecure: options.insecure })]);
+  // Exact reads: every worker's last counts, not what reached the primary by its last tick.
+  const statsSources = options.statsSources ?? (cluster ? [() => cluster.stats({ exact: true })] : [statsOverHttp(target.url, { insecure: options.insecure })]);
   const statsBefore = await Promise.all(statsSources.map((read) => read()));
   const startedWall = Date.now();
   const initialPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
@@ -256,8 +257,11 @@ async function probeTarget(options: ProbeOptions, target: Target, observe: Probe
   // say how long each replacement took rather than "none yet".
   if (cluster && options.chaosMs !== undefined && !options.signal?.aborted) await waitForAllListening(cluster, options.workers, 5_000);
   const finalPids = cluster ? cluster.workers.map((w) => w.pid).sort((a, b) => a - b) : [];
-  const serverCounts = await readServerCounts(statsSources, statsBefore, run.routes);
-  const { routes } = run;
+  const statsAfter = statsBefore.every((doc) => doc === null) ? statsBefore : await Promise.all(statsSources.map((read) => read()));
+  const serverCounts = serverCountsOf(statsBefore, statsAfter, run.routes);
+  // Every worker this probe knows of is a row, the ones that answered nothing included.
+  const known = knownWorkers([...initialPids, ...finalPids], [...statsBefore, ...statsAfter]);
+  const routes = run.routes.map((route) => withSilentWorkers(route, known, expected.workers));
   return {
     target: options.url ? options.url.href.replace(/\/$/, '') : target.url.origin,
     startedAt: startedWall,
@@ -291,10 +295,15 @@ function reloadSteps(events: ClusterEvent[], startedWall: number): Array<{ oldPi
   return events.flatMap((e) => (e.type === 'reload-replaced' ? [{ oldPid: e.oldPid, newPid: e.newPid, atMs: e.at - startedWall }] : []));
 }
 
-/** The server's counts over the run, from the readings before and (now) after; null without stats. */
-async function readServerCounts(sources: StatsSource[], before: ReadonlyArray<ClusterStatsDoc | null>, routes: RouteReport[]): Promise<ServerCounts | null> {
+/** The workers it started (in-process) and those the server's stats list as live, before or after the run. */
+function knownWorkers(startedPids: readonly number[], docs: ReadonlyArray<ClusterStatsDoc | null>): KnownWorker[] {
+  const fromStats = docs.flatMap((doc) => (doc ? doc.workers.filter((w) => w.state !== 'exited').map((w) => ({ pid: w.pid, host: doc.hostname, primaryPid: doc.primaryPid })) : []));
+  return [...startedPids.map((pid) => ({ pid })), ...fromStats];
+}
+
+/** The server's counts over the run, from the readings before and after; null without stats. */
+function serverCountsOf(before: ReadonlyArray<ClusterStatsDoc | null>, after: ReadonlyArray<ClusterStatsDoc | null>, routes: RouteReport[]): ServerCounts | null {
   if (before.every((doc) => doc === null)) return null;
-  const after = await Promise.all(sources.map((read) => read()));
   const { covered, workers } = serverCountsBetween(before, after, routes.map((r) => r.route));
   if (covered.length === 0) return null;
   return { covered, workers, mismatches: countMismatches(routes, workers, covered) };

@@ -14,11 +14,12 @@ export type StatsSource = () => Promise<ClusterStatsDoc | null>;
 
 /** GET <base>/_cluster/stats; null when the server has no such route (the seed's app, a stats-off server). */
 export function statsOverHttp(base: URL, options: { insecure?: boolean; timeoutMs?: number } = {}): StatsSource {
-  const url = routeUrl(base, '/_cluster/stats');
+  // ?exact: the primary waits for every worker's counts (a server of an older version ignores it).
+  const url = `${routeUrl(base, '/_cluster/stats')}?exact`;
   return () =>
     new Promise((resolve) => {
       const get = url.startsWith('https:') ? https.get : http.get;
-      const req = get(url, { agent: false, headers: { accept: 'application/json' }, rejectUnauthorized: !options.insecure, timeout: options.timeoutMs ?? 5_000 }, (res) => {
+      const req = get(url, { agent: false, headers: { accept: 'application/json' }, rejectUnauthorized: !options.insecure, timeout: options.timeoutMs ?? 15_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));

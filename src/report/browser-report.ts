@@ -76,7 +76,7 @@ export function measuredMeetRows(scenarios: readonly BrowserScenarioResult[]): M
       sends: `${s.requests.length} ${SENDS[s.name]}: ${s.serialized ? 'one at a time' : 'at once'}`,
       over: `${k} connection${k === 1 ? '' : 's'}`,
       spreads: p > k ? 'a proxy in front: requests' : 'the cluster: connections',
-      meets: `${p} PID${p === 1 ? '' : 's'}`,
+      meets: `${p} PID${p === 1 ? '' : 's'}${s.failed > 0 ? `, ${s.failed} failed` : ''}`,
     };
   });
 }

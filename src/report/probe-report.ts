@@ -4,7 +4,7 @@ import type { ProbeResult } from '../probe/run.js';
 import { describeCause } from '../load/causes.js';
 import { GENERATOR_SATURATED } from '../stats/generator.js';
 import { HOW_A_BROWSER_MEETS_THE_CLUSTER, renderMeetTable } from './meet-table.js';
-import { bar, formatInt, formatMs, formatPercent, makeTable } from './style.js';
+import { bar, formatInt, formatMs, formatMsOrDash, formatPercent, makeTable } from './style.js';
 
 const BAR_WIDTH = 28;
 
@@ -56,7 +56,7 @@ export function serverCountCell(result: ProbeResult, route: RouteReport, worker:
 }
 
 function workerRow(result: ProbeResult, route: RouteReport, worker: RouteReport['workers'][number], label: string, maxShare: number, c: ChalkInstance): string[] {
-  const row = [label, formatInt(worker.requests), formatPercent(worker.share), c.green(bar(worker.share, maxShare, BAR_WIDTH)), formatMs(worker.latencyMs.p50), formatMs(worker.latencyMs.p99)];
+  const row = [label, formatInt(worker.requests), formatPercent(worker.share), c.green(bar(worker.share, maxShare, BAR_WIDTH)), formatMsOrDash(worker.latencyMs.p50), formatMsOrDash(worker.latencyMs.p99)];
   if (result.serverCounts) row.splice(2, 0, serverCountCell(result, route, worker));
   return row;
 }
@@ -150,7 +150,10 @@ export function renderGenerator(result: ProbeResult, c: ChalkInstance): string[]
   const g = result.generator;
   if (!g || result.routes.length === 0) return [];
   const primary = result.inProcess && result.policy === 'rr' ? ', this cluster\'s primary included (rr: it accepts every connection)' : result.inProcess ? ', this cluster\'s primary included' : '';
-  const lines = [c.dim(`Generator: ${g.cpuPerRequestUs.toFixed(0)} µs of CPU per request (user ${formatMs(g.cpuUserMs)} + system ${formatMs(g.cpuSystemMs)}), ${formatPercent(g.coreShare)} of one core${primary}`)];
+  // process.cpuUsage() sums every thread of the process (the main one, the GC's, libuv's pool): more than one core's
+  // worth of time fits in a second of wall time.
+  const threads = g.coreShare > 1 ? ' (over 100%: the CPU time of all its threads, garbage collector included)' : '';
+  const lines = [c.dim(`Generator: ${g.cpuPerRequestUs.toFixed(0)} µs of CPU per request (user ${formatMs(g.cpuUserMs)} + system ${formatMs(g.cpuSystemMs)}), ${formatPercent(g.coreShare)} of one core${threads}${primary}`)];
   if (g.coreShare > GENERATOR_SATURATED) {
     lines.push(c.yellow(`note: the generator used ${formatPercent(g.coreShare)} of a core: these figures may measure the generator, not the server`));
   }

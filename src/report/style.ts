@@ -20,6 +20,11 @@ export function bar(value: number, max: number, width: number): string {
   return '█'.repeat(full) + (partial ? '▏▎▍▌▋▊▉'[partial - 1]! : '');
 }
 
+/** A latency that may not exist (a worker that answered nothing): '–'. */
+export function formatMsOrDash(ms: number | null): string {
+  return ms === null ? '–' : formatMs(ms);
+}
+
 export function formatMs(ms: number): string {
   // The unit and precision are chosen on the rounded value, so 99.96 reads "100 ms", not "100.0 ms".
   if (Number(ms.toFixed(0)) >= 1000) return `${(ms / 1000).toFixed(2)} s`;

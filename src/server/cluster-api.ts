@@ -111,7 +111,7 @@ export interface RunningCluster {
   /** SIGKILL one listening worker (random unless pid is given) as a crash would; it is respawned. */
   killWorker(pid?: number): number | undefined;
   /** The cluster's counts, every worker flushed first; null with stats off. */
-  stats(): Promise<ClusterStatsDoc | null>;
+  stats(options?: { exact?: boolean }): Promise<ClusterStatsDoc | null>;
   /** The same from the latest reports (up to a tick old), at once; null with stats off. */
   statsSnapshot(): ClusterStatsDoc | null;
   /** Whether /_cluster/stats, /_cluster/events, /metrics and /dashboard answer. */

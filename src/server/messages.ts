@@ -49,7 +49,8 @@ export type WorkerToPrimary =
    */
   | { type: 'stats'; report: WorkerReport; flush?: number }
   /** A client asked this worker for the cluster's stats: the primary answers with `stats-reply`. */
-  | { type: 'stats-request'; id: number }
+  /** exact: the primary waits for every worker's flush (the probe's cross-check), not only FLUSH_WAIT_MS. */
+  | { type: 'stats-request'; id: number; exact?: boolean }
   /** This worker has (or no longer has) clients on /_cluster/events: push snapshots and lifecycle events. */
   | { type: 'stats-subscribe' }
   | { type: 'stats-unsubscribe' };

@@ -18,7 +18,7 @@ import { certificateFor, clusterSettings, freezeSchedulingPolicy, resolvePort, w
 import type { CertificateInfo } from './tls/certificate.js';
 import { classifyExit, isListening, markListening, type ClusterPhase, type ExitStatus, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 import { readTcpMigrateReq } from './policy.js';
-import { PrimaryStats } from './stats/primary-stats.js';
+import { EXACT_FLUSH_WAIT_MS, PrimaryStats } from './stats/primary-stats.js';
 import { captureRoundRobinListener, type RoundRobinListener } from '../node-internals/rr-listener.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
 
@@ -297,7 +297,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     forceStop: () => primary.forceStop(),
     reload: () => primary.reload(),
     killWorker: (pid) => primary.killWorker(pid),
-    stats: () => primary.stats?.fresh() ?? Promise.resolve(null),
+    stats: (read) => primary.stats?.fresh(read?.exact ? EXACT_FLUSH_WAIT_MS : undefined) ?? Promise.resolve(null),
     statsSnapshot: () => primary.stats?.snapshot() ?? null,
     statsRoutes: settings.stats.endpoints,
   };

@@ -88,10 +88,10 @@ export function freezeSchedulingPolicy(policy: SchedulingPolicy): void {
 export async function resolvePort(settings: Pick<ClusterSettings, 'host' | 'port' | 'policy'>): Promise<number> {
   try {
     if (settings.port === 0) return await findFreePort(settings.host);
-    // SO_REUSEPORT sockets of the same user join one group silently: a port another reuseport program holds
-    // would be shared with it, not refused. A plain bind first makes "port in use" the one clear line it is
-    // with the other policies.
-    if (settings.policy === 'reuseport') await assertPortFree(settings.host, settings.port);
+    // A plain bind first, before anything forks: a busy port is then one line and nothing else (not a fork, two
+    // workers failing and their exits first). Under reuseport it is also the only check: SO_REUSEPORT sockets of
+    // the same user join one group silently, so a port another reuseport program holds would be shared with it.
+    await assertPortFree(settings.host, settings.port);
     return settings.port;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -9,7 +9,7 @@ import type { RouteReport } from '../../load/summary.js';
 import type { ProbeResult } from '../../probe/run.js';
 import { renderFleetReport } from '../fleet-report.js';
 import { hostVerdict, renderCountMismatches, renderProbeReport, routeVerdict, serverCountCell } from '../probe-report.js';
-import { formatMs, formatPercent } from '../style.js';
+import { formatMs, formatMsOrDash, formatPercent } from '../style.js';
 import { browserSections, browserVerdicts } from './browser-html.js';
 import { dataTable, figure, renderPage, type ReportContext, type ReportSection } from './page.js';
 import { barChart, esc, lineChart, type BarRow, type Mark, type Series } from './svg.js';
@@ -61,7 +61,7 @@ function routeSection(result: ProbeResult, route: RouteReport): ReportSection {
     return { name: w.pid === null ? 'unknown' : `${w.host && route.hosts.length > 1 ? `${w.host} ` : ''}${w.pid}`, values: w.counts.slice(first).map((n) => n * perSecond), offset: first };
   });
   if (route.timeline.failed.some((n) => n > 0)) series.push({ name: 'failed', values: route.timeline.failed.map((n) => n * perSecond) });
-  const latencyRows = route.workers.map((w) => [esc(w.pid === null ? 'unknown' : `${w.host && route.hosts.length > 1 ? `${w.host} › ` : ''}${w.pid}`), esc(count(w.requests)), esc(serverCountCell(result, route, w)), esc(formatMs(w.latencyMs.p50)), esc(formatMs(w.latencyMs.p99))]);
+  const latencyRows = route.workers.map((w) => [esc(w.pid === null ? 'unknown' : `${w.host && route.hosts.length > 1 ? `${w.host} › ` : ''}${w.pid}`), esc(count(w.requests)), esc(serverCountCell(result, route, w)), esc(formatMsOrDash(w.latencyMs.p50)), esc(formatMsOrDash(w.latencyMs.p99))]);
   const html = [
     `<p>${esc(`${count(route.requests)} requests · ${count(route.ok)} ok · ${count(route.failed)} failed · ${count(route.rps)} req/s · ${route.protocol} · p50 ${formatMs(route.latencyMs.p50)} · p99 ${formatMs(route.latencyMs.p99)}`)}</p>`,
     '<div class="pair">',
@@ -69,7 +69,7 @@ function routeSection(result: ProbeResult, route: RouteReport): ReportSection {
     figure(lineChart(series, route.timeline.bucketMs, timelineMarks(result, route), `responses per second per worker on ${route.path}`, 'req/s'), `Responses per second per worker, counted in ${route.timeline.bucketMs} ms buckets. † a worker killed, + its replacement listening, ↻ a reload step.`),
     '</div>',
     dataTable(['worker', 'requests', 'server counted', 'p50', 'p99'], latencyRows, [false, true, true, true, true]),
-    figure(barChart(route.workers.map((w) => ({ label: w.pid === null ? 'unknown' : `PID ${w.pid}`, value: w.latencyMs.p99, text: `p99 ${formatMs(w.latencyMs.p99)}`, title: `PID ${w.pid}: p50 ${formatMs(w.latencyMs.p50)}, p99 ${formatMs(w.latencyMs.p99)}` })), `p99 latency per worker on ${route.path}`), 'p99 latency per worker (p50 in the table above).', true),
+    figure(barChart(route.workers.map((w) => ({ label: w.pid === null ? 'unknown' : `PID ${w.pid}`, value: w.latencyMs.p99 ?? 0, text: w.latencyMs.p99 === null ? 'no responses' : `p99 ${formatMs(w.latencyMs.p99)}`, title: `PID ${w.pid}: p50 ${formatMsOrDash(w.latencyMs.p50)}, p99 ${formatMsOrDash(w.latencyMs.p99)}` })), `p99 latency per worker on ${route.path}`), 'p99 latency per worker (p50 in the table above).', true),
   ];
   return { title: `GET ${route.path}`, html: html.join('\n') };
 }

@@ -85,8 +85,10 @@ class WorkerStatsRoutes implements StatsRoutes {
   serve(req: DemoRequest, res: DemoResponse, path: string, headers: Record<string, string>): void {
     this.answering.add(res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed: use GET`, { ...headers, allow: 'GET, HEAD' });
-    if (path === '/_cluster/stats') return void this.withDoc(res, headers, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
-    if (path === '/metrics') return void this.withDoc(res, headers, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
+    // ?exact: every worker's counts, however busy it is (the probe reads this way before and after its run).
+    const exact = path === '/_cluster/stats' && /[?&]exact(=|&|$)/.test(req.url ?? '');
+    if (path === '/_cluster/stats') return void this.withDoc(res, headers, exact, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
+    if (path === '/metrics') return void this.withDoc(res, headers, false, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
     if (path === '/_cluster/events') return this.openStream(req, res, headers);
     if (path === '/dashboard') return dashboard(req, res, headers);
     reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (stats routes: /_cluster/stats, /_cluster/events, /metrics, /dashboard)`, headers);
@@ -101,9 +103,9 @@ class WorkerStatsRoutes implements StatsRoutes {
     return this.answering.has(res);
   }
 
-  private async withDoc(res: DemoResponse, headers: Record<string, string>, render: (doc: ClusterStatsDoc) => void): Promise<void> {
+  private async withDoc(res: DemoResponse, headers: Record<string, string>, exact: boolean, render: (doc: ClusterStatsDoc) => void): Promise<void> {
     try {
-      render(await this.stats.request());
+      render(await this.stats.request(exact));
     } catch (err) {
       reply(res, 503, 'text/plain; charset=utf-8', `cluster stats unavailable: ${(err as Error).message}`, headers);
     }

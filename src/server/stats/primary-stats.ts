@@ -14,6 +14,11 @@ import { demoRequests, emptyWorkerCounts, type ClusterStatsDoc, type WorkerRepor
 
 /** How long a stats request waits for the workers' flushes: a worker busy in a long request cannot answer. */
 export const FLUSH_WAIT_MS = 150;
+/**
+ * An exact read (the probe's cross-check): every live worker's flush is waited for, up to this long. A worker
+ * answers once its current request is done, and its answer comes after every count it made before it.
+ */
+export const EXACT_FLUSH_WAIT_MS = 10_000;
 export const SNAPSHOT_INTERVAL_MS = 1_000;
 const MAX_EVENTS = 50;
 const MAX_EXITED = 16;
@@ -76,7 +81,7 @@ export class PrimaryStats {
         if (message.flush !== undefined) this.flushed(message.flush, state.pid);
         return true;
       case 'stats-request':
-        void this.fresh().then((doc) => sendTo(state, { type: 'stats-reply', id: message.id, doc }));
+        void this.fresh(message.exact ? EXACT_FLUSH_WAIT_MS : FLUSH_WAIT_MS).then((doc) => sendTo(state, { type: 'stats-reply', id: message.id, doc }));
         return true;
       case 'stats-subscribe':
         this.subscribers.add(state);
@@ -106,15 +111,18 @@ export class PrimaryStats {
     };
   }
 
-  /** Every live worker flushes its counters first (bounded by FLUSH_WAIT_MS), then the document. */
-  async fresh(): Promise<ClusterStatsDoc> {
+  /**
+   * Every live worker flushes its counters first, then the document. A scrape waits FLUSH_WAIT_MS at most (a busy
+   * worker's figures may then be one tick old); an exact read waits for every worker (EXACT_FLUSH_WAIT_MS).
+   */
+  async fresh(waitMs = FLUSH_WAIT_MS): Promise<ClusterStatsDoc> {
     const id = this.nextFlush++;
     const asked = this.live().filter((state) => state.phase.name !== 'exited' && sendTo(state, { type: 'stats-flush', id }));
     if (asked.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.flushes.set(id, { waiting: new Set(asked.map((s) => s.pid)), done: resolve });
-        timer = setTimeout(resolve, FLUSH_WAIT_MS);
+        timer = setTimeout(resolve, waitMs);
       });
       clearTimeout(timer);
       this.flushes.delete(id);

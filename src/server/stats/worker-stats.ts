@@ -14,7 +14,9 @@ import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
 import { emptyRouteCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
 
 export const REPORT_INTERVAL_MS = 250;
+/** How long a stats request waits for the primary; an exact one lets the primary wait for every worker first. */
 const REQUEST_TIMEOUT_MS = 2_000;
+const EXACT_REQUEST_TIMEOUT_MS = 12_000;
 
 export function statusClass(status: number): StatusClass {
   return status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
@@ -109,15 +111,15 @@ export class WorkerStats implements RequestCounter {
   }
 
   /** The cluster's document, from the primary (which flushes every worker first). */
-  request(): Promise<ClusterStatsDoc> {
+  request(exact = false): Promise<ClusterStatsDoc> {
     const id = this.nextId++;
     return new Promise<ClusterStatsDoc>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error('the primary did not answer'));
-      }, REQUEST_TIMEOUT_MS);
+      }, exact ? EXACT_REQUEST_TIMEOUT_MS : REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve, reject, timer });
-      this.send({ type: 'stats-request', id });
+      this.send(exact ? { type: 'stats-request', id, exact } : { type: 'stats-request', id });
     });
   }
 
