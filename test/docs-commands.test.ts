@@ -124,6 +124,15 @@ describe('every cluster-demo command line in README.md and docs/', () => {
     expect(failures, failures.join('\n')).toEqual([]);
   });
 
+  it('--help prints each duration default with its unit, as it must be typed', () => {
+    const help = (name: string) => makeProgram().commands.find((c) => c.name() === name)!.helpInformation();
+    expect(help('probe')).toMatch(/--timeout <time> +per-request timeout \(default: 10s\)/);
+    expect(help('compare')).toMatch(/--timeout <time> +per-request timeout \(default: 30s\)/);
+    expect(help('browser')).toMatch(/--timeout <time> +per scenario \(default: 1m\)/);
+    expect(help('fleet')).toMatch(/--timeout <time> +per-request timeout \(default: 10s\)/);
+    for (const name of SUBCOMMANDS) expect(help(name), name).not.toMatch(/<(time|interval)>[^\n]*\(default: \d+\)/);
+  });
+
   it('shellWords reads quotes, and stops at a comment, a pipe or a redirect', () => {
     expect(shellWords(`cluster-demo serve --name 'web 1' --log json | jq .type`)).toEqual(['cluster-demo', 'serve', '--name', 'web 1', '--log', 'json']);
     expect(shellWords('npx cluster-demo probe --json > probe.json   # keep it')).toEqual(['npx', 'cluster-demo', 'probe', '--json']);

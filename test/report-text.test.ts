@@ -50,6 +50,13 @@ describe('terminal reports from fixed results', () => {
     await expect(renderFleetReport(fixture<FleetResult>('fleet'), plain)).toMatchFileSnapshot(snapshot('fleet'));
   });
 
+  it('a generator share over 100% of a core says why it can be', () => {
+    const probe = fixture<ProbeResult>('probe');
+    const over = renderProbeReport({ ...probe, generator: { ...probe.generator, coreShare: 1.271 } }, plain);
+    expect(over).toMatch(/127\.1% of one core \(over 100%: the CPU time of all its threads, garbage collector included\)/);
+    expect(renderProbeReport(probe, plain)).not.toContain('over 100%');
+  });
+
   it('no colour codes anywhere when colour is off', () => {
     expect(renderProbeReport(fixture<ProbeResult>('probe-chaos'), plain)).not.toMatch(/\x1b\[/);
   });

@@ -52,12 +52,14 @@ describe('cluster-demo serve (real CLI process)', () => {
     expect(errLines).toHaveLength(1);
     expect(errLines[0]).toContain(`port ${port} is already in use on 127.0.0.1 — choose another with --port`);
     expect(result.stderr).not.toMatch(NO_STACK);
+    // Checked before anything forks: the log holds the start-failed event and nothing else (no fork, no exit).
     const events = logEvents(result.stdout);
-    const started = startedPids(events);
-    expect(started.length).toBeLessThanOrEqual(2);
-    expect(new Set(started).size).toBe(started.length);
-    expect(events.some((e) => e.type === 'ready')).toBe(false);
-    expect(events.filter((e) => e.type === 'start-failed')).toEqual([expect.objectContaining({ message: errLines[0]!.replace(/^error: /, '') })]);
+    expect(events).toEqual([expect.objectContaining({ type: 'start-failed', message: errLines[0]!.replace(/^error: /, '') })]);
+    // The human log too: the one error line, no lifecycle lines before it.
+    const human = await runCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--workers', '2']);
+    expect(human.code).toBe(1);
+    expect(human.stdout).toBe('');
+    expect(lines(human.stderr)).toEqual([errLines[0]]);
     // The blocker still owns the port, untouched.
     expect(blocker.listening).toBe(true);
   });

@@ -37,6 +37,8 @@ interface Tracked {
   /** HTTP/1.1 connections (over TLS: the TLS sockets, which are what requests name as their socket). */
   connections: Map<net.Socket, ConnectionState>;
   sessions: Set<Http2Session>;
+  /** Sessions that began while draining: each is closed once its first streams are read (closeSessionWhenServed). */
+  lateSessions: WeakSet<Http2Session>;
   /** HTTP/2 responses still being written (an HTTP/1.1 response is found through its connection). */
   h2Responses: Set<DemoResponse>;
   draining: boolean;
@@ -57,7 +59,7 @@ const tracked = new WeakMap<net.Server, Tracked>();
  * speaks TLS, so connections are tracked once their handshake is done.
  */
 export function trackConnections(server: net.Server, secure: boolean): void {
-  const state: Tracked = { connections: new Map(), sessions: new Set(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0 };
+  const state: Tracked = { connections: new Map(), sessions: new Set(), lateSessions: new WeakSet(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0 };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
     state.connections.delete(this);
@@ -88,7 +90,10 @@ export function trackConnections(server: net.Server, secure: boolean): void {
   server.on('session', (session: Http2Session) => {
     state.sessions.add(session);
     session.once('close', () => state.sessions.delete(session));
-    if (state.draining) closeSessionWhenServed(session);
+    if (state.draining) {
+      state.lateSessions.add(session);
+      closeSessionWhenServed(session);
+    }
   });
 }
 
@@ -160,7 +165,7 @@ export function drainServer(server: net.Server, onClosed: () => void): void {
   // Accept what waits first, then stop listening and judge which connections are idle (see sweepAcceptQueue).
   sweepAcceptQueue(server, state, () => {
     stopListening(server, onClosed);
-    for (const session of state.sessions) session.close();
+    for (const session of state.sessions) if (!state.lateSessions.has(session)) session.close();
     for (const [socket, connection] of state.connections) {
       if (connection.requests === 0) closeIfSilent(state, socket);
       else if (connection.response?.writableFinished) socket.destroy();
