@@ -5,7 +5,7 @@
  * what was seen. Pure.
  */
 import { formatMs } from '../report/style.js';
-import { waitedForConnection, type BrowserRequest, type ScenarioFacts } from './analyze.js';
+import { overlapsPrevious, waitedForConnection, type BrowserRequest, type ScenarioFacts } from './analyze.js';
 
 /** Below this a request counts as sent at once (the browser's own scheduling takes tens of ms). */
 export const QUEUED_NOTABLY_MS = 100;
@@ -41,6 +41,8 @@ function timing(s: ScenarioFacts): string | null {
     const later = bySending(s).slice(1);
     const shown = later.slice(0, 4).map((r) => `${unit} ${r.index} queued ${formatMs(r.queuedMs ?? 0)}`);
     if (later.length > shown.length) shown.push('…');
+    // The printed times overlap: each went out once the previous headers were in, while its body still came.
+    if (overlapsPrevious(s.requests)) return `each sent once the previous response's headers were in, while its body was still coming (${shown.join(', ')})`;
     return `served one after another (${shown.join(', ')})`;
   }
   const waited = s.requests.filter((r) => (r.queuedMs ?? 0) >= QUEUED_NOTABLY_MS);
