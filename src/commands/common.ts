@@ -95,8 +95,11 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
   const interrupt = new AbortController();
   // One listener per thing it stops (fleet: one per instance starting): not a leak.
   setMaxListeners(1_000, interrupt.signal);
-  const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
-  process.on('SIGINT', onSigint);
+  // SIGTERM (`timeout`, a CI runner, `kill`) stops it the same way, with the same exit code (130, interrupted):
+  // nginx, Chromium and the servers it started must not outlive it either.
+  const onSignal = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await work(interrupt.signal);
   } catch (err) {
@@ -109,6 +112,7 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
     process.exitCode = 130;
     return undefined;
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
