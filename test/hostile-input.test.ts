@@ -14,7 +14,7 @@ import { makeChalk } from '../src/report/style.js';
 import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
 import { cliEntryPath } from '../src/server/spawn.js';
 import { nginx } from './external.js';
-import { descendants, isAlive, lines, request, runCli, waitFor, type CliResult } from './helpers.js';
+import { descendants, isAlive, lines, request, runCli, waitFor, waitForBusyWorker, type CliResult } from './helpers.js';
 
 function expectOneErrorLine(result: CliResult, code: number, pattern: RegExp): void {
   expect(result.code, result.stderr).toBe(code);
@@ -145,6 +145,24 @@ describe('Ctrl-C during start-up: exit 130, one line at most, nothing left', () 
       await waitFor('every process it started to be gone', () => (seen.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
     });
   }
+});
+
+describe('SIGTERM (timeout, a CI runner) stops a command as Ctrl-C does', () => {
+  it('probe under load: exit 130, the report of what was sent, nothing left', async () => {
+    const cli = startGroup(['probe', '--workers', '2', '--route', 'pid', '--duration', '20s', '--no-progress']);
+    let seen: number[] = [];
+    try {
+      await waitFor('both workers', () => ((seen = descendants(cli.pid)).length >= 2 ? true : undefined), 20_000, 5);
+      // A worker busy serving: the load runs.
+      await waitForBusyWorker(seen, 200, 20_000);
+      process.kill(cli.pid, 'SIGTERM');
+      expect(await cli.done).toBe(130);
+    } finally {
+      if (isAlive(cli.pid)) process.kill(-cli.pid, 'SIGKILL');
+    }
+    expect(cli.output()).toContain('interrupted: the figures cover the requests sent before Ctrl-C');
+    await waitFor('every process it started to be gone', () => (seen.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
+  });
 });
 
 describe('serve whose stdout reader goes away (serve | head -2)', () => {
