@@ -125,15 +125,23 @@ function isSilent(state: Tracked, socket: net.Socket): boolean {
   return state.connections.get(socket)?.requests === 0 && socket.bytesRead === 0;
 }
 
+/** How long a session that began while draining must open no new stream before its GOAWAY. */
+export const SESSION_QUIET_MS = 100;
+
 /**
  * A session that begins while draining (a queued connection, handed over now) has not sent its streams yet: a
- * GOAWAY now would name no stream and refuse them all. It goes once its first streams are read, or after the
- * grace a silent connection gets.
+ * GOAWAY now would name no stream and refuse them all. It goes once it has opened no new stream for
+ * SESSION_QUIET_MS, judged after a read (its client may write its streams in several packets), or after the grace
+ * a silent connection gets.
  */
 function closeSessionWhenServed(session: Http2Session): void {
-  const close = () => afterNextPoll(() => session.close());
-  session.once('stream', close);
-  setTimeout(close, SILENT_CONNECTION_GRACE_MS).unref();
+  let streams = 0;
+  session.on('stream', () => streams++);
+  const closeWhenQuiet = (seen: number, ms: number): void => {
+    setTimeout(() => afterNextPoll(() => (streams === seen ? session.close() : closeWhenQuiet(streams, SESSION_QUIET_MS))), ms).unref();
+  };
+  session.once('stream', () => closeWhenQuiet(streams, SESSION_QUIET_MS));
+  setTimeout(() => afterNextPoll(() => streams === 0 && session.close()), SILENT_CONNECTION_GRACE_MS).unref();
 }
 
 function closeIfSilent(state: Tracked, socket: net.Socket): void {
