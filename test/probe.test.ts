@@ -104,11 +104,15 @@ describe('runProbe against the in-process cluster (a new connection per request)
     const route = result.routes[0]!;
     expect(route.ok).toBe(200);
     expect(route.failed).toBe(0);
-    expect(route.workers).toHaveLength(1);
-    expect(route.workers[0]!.pid).not.toBeNull();
-    expect(result.initialPids).toContain(route.workers[0]!.pid);
-    expect(route.workers[0]!.requests).toBe(200);
-    expect(route.workers[0]!.share).toBe(1);
+    // Both workers are rows: the one that served every request, and the silent one with 0.
+    expect(route.workers).toHaveLength(2);
+    const served = route.workers.filter((w) => w.requests > 0);
+    expect(served).toHaveLength(1);
+    expect(served[0]!.pid).not.toBeNull();
+    expect(result.initialPids).toContain(served[0]!.pid);
+    expect(route.workers.find((w) => w.requests === 0)).toMatchObject({ share: 0, latencyMs: { p50: null, p99: null } });
+    expect(served[0]!.requests).toBe(200);
+    expect(served[0]!.share).toBe(1);
     expect(route.workersSeen).toBe(1);
     expect(route.fairness).toEqual({ jain: 0.5, maxMinRatio: null, hosts: { jain: 1, maxMinRatio: 1 } });
     expect(route.allWorkersServed).toBe(false);

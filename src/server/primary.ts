@@ -137,11 +137,11 @@ class ClusterPrimary {
   private failStart(message: string, kind: typeof ClusterStartError = ClusterStartError): void {
     if (this.phase !== 'starting') return;
     this.phase = 'failed';
-    // A worker killed by the terminal's SIGINT on its way up is the same Ctrl-C as the primary's.
-    const error = new (this.settings.signal?.aborted ? ClusterStartInterrupted : kind)(message);
     const all = [...this.live];
     for (const state of all) killWorkerProcess(state, 'start-failed', (e) => this.emit(e));
-    void Promise.all(all.map((s) => s.exited)).then(() => this.settleStart.reject(error));
+    // A worker killed by the terminal's SIGINT on its way up is the same Ctrl-C as the primary's, whose own
+    // handler may run a moment after that worker's exit was seen: decided once every worker is gone.
+    void Promise.all(all.map((s) => s.exited)).then(() => this.settleStart.reject(new (this.settings.signal?.aborted ? ClusterStartInterrupted : kind)(message)));
   }
 
   private onExit(state: WorkerState, before: WorkerPhase, { code, signal }: ExitStatus): void {
