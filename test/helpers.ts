@@ -3,7 +3,7 @@
  * Not a test file (vitest only collects *.test.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { cliEntryPath } from '../src/server/spawn.js';
@@ -164,4 +164,26 @@ export function waitForBusyWorker(pids: readonly number[], cpuMs = 50, timeoutMs
 /** Non-empty lines of a chunk of output. */
 export function lines(text: string): string[] {
   return text.split(/\r?\n/).filter((line) => line.trim() !== '');
+}
+
+/** The TCP port `pid` listens on (Linux: its socket inodes in /proc/<pid>/fd, matched in /proc/net/tcp), if any. */
+export function listeningPort(pid: number): number | undefined {
+  let inodes: Set<string>;
+  try {
+    inodes = new Set(readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        return link.startsWith('socket:[') ? [link.slice(8, -1)] : [];
+      } catch {
+        return [];
+      }
+    }));
+  } catch {
+    return undefined;
+  }
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) return Number.parseInt(fields[1]!.split(':')[1]!, 16);
+  }
+  return undefined;
 }

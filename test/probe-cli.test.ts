@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findFreePort } from '../src/server/primary.js';
-import { descendants, isAlive, lines, request, runCli, startCli, waitFor, waitForBusyWorker, type CliResult } from './helpers.js';
+import { descendants, isAlive, lines, listeningPort, request, runCli, startCli, waitFor, type CliResult } from './helpers.js';
 import { spawnServe } from '../src/server/spawn.js';
 import { expectSchema } from './schema.js';
 
@@ -158,8 +158,9 @@ describe('probe Ctrl-C', () => {
     const cli = startCli(['probe', '--route', 'pid', '--duration', '60s', '--workers', '2', '--no-progress']);
     try {
       const workers = await waitFor('two workers forked', () => (descendants(cli.pid).length === 2 ? descendants(cli.pid) : undefined), 15_000, 50);
-      // The load is under way once a worker has served for a while (start-up costs less than this).
-      await waitForBusyWorker(workers, 150);
+      // The load is under way once the cluster's own count says so (a Ctrl-C before that ends start-up instead).
+      const port = await waitFor('the cluster to listen', () => listeningPort(cli.pid), 15_000, 20);
+      await waitFor('requests served', async () => ((JSON.parse((await request(`http://127.0.0.1:${port}`, '/_cluster/stats')).body) as { totals: { requests: number } }).totals.requests > 0 ? true : undefined), 15_000, 20);
       cli.kill('SIGINT');
       const result = await cli.done;
       expect(result.code).toBe(130);
