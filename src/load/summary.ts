@@ -73,6 +73,13 @@ export interface RouteTimeline {
   failed: number[];
 }
 
+/** Jain's index and the max/min ratio over the named workers' counts, padded with 0s up to the expected ones. */
+function workerFairness(counts: readonly number[], workersExpected: number | null): { jain: number; maxMinRatio: number | null } {
+  const padded = padWithSilentWorkers(counts, workersExpected ?? undefined);
+  const ratio = maxMinRatio(padded);
+  return { jain: round(jainIndex(padded), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null };
+}
+
 /**
  * The route's report with a row of 0 for every known worker that answered nothing: the silent worker is the row
  * that matters, so it is never left out (host and primary as the others', where not given). Pure.
@@ -88,9 +95,8 @@ export function withSilentWorkers(report: RouteReport, known: readonly KnownWork
   if (rows.size === 0) return report;
   const workers = [...report.workers, ...rows.values()].sort((a, b) => (a.pid ?? Infinity) - (b.pid ?? Infinity));
   // Fairness over every worker known to run, as over the expected ones: a silent one counts as 0.
-  const counts = padWithSilentWorkers(workers.filter((w) => w.pid !== null).map((w) => w.requests), workersExpected ?? undefined);
-  const ratio = maxMinRatio(counts);
-  return { ...report, workers, fairness: { ...report.fairness, jain: round(jainIndex(counts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null } };
+  const fairness = workerFairness(workers.filter((w) => w.pid !== null).map((w) => w.requests), workersExpected);
+  return { ...report, workers, fairness: { ...report.fairness, ...fairness } };
 }
 
 function record<K extends string | number>(map: Map<K, number>): Record<string, number> {
@@ -105,8 +111,6 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
   const known = tallies.filter((t) => t.pid !== null);
   const responded = tallies.reduce((sum, t) => sum + t.requests, 0);
   const workerShares = shares(tallies.map((t) => t.requests));
-  const knownCounts = padWithSilentWorkers(known.map((t) => t.requests), workersExpected ?? undefined);
-  const ratio = maxMinRatio(knownCounts);
   const byHost = groupByHost(tallies, hostsExpected);
   return {
     route,
@@ -124,7 +128,7 @@ export function summarizeRoute(route: string, recording: LoadRecording, workersE
     transport: recording.transport,
     protocol: recording.protocol,
     latencyMs: summarizeLatency(c.latency),
-    fairness: { jain: round(jainIndex(knownCounts), 4), maxMinRatio: Number.isFinite(ratio) ? round(ratio, 3) : null, hosts: byHost.fairness },
+    fairness: { ...workerFairness(known.map((t) => t.requests), workersExpected), hosts: byHost.fairness },
     workers: tallies.map((t, i) => {
       const latency = summarizeLatency(t.latency);
       return { pid: t.pid, host: t.host, primaryPid: t.primaryPid, requests: t.requests, share: responded === 0 ? 0 : round(workerShares[i]!, 4), latencyMs: { p50: latency.p50, p99: latency.p99 } };
