@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { spawnServe } from '../src/server/spawn.js';
+import { spawnServe } from '../src/cluster/spawn.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '50' }, requests: { type: 'string', default: '20' }, sched: { type: 'string', default: 'rr,none' } } });
 const rounds = Number(values.rounds);

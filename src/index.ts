@@ -1,9 +1,9 @@
 /** The library API behind the CLI: the cluster, the load engine, the probe and compare runs, and renderers. */
-export { startCluster, ClusterStartError, SchedulingPolicyError } from './server/primary.js';
-export type { ClusterOptions, ClusterEvent, RunningCluster, SchedulingPolicy, StopResult, ReloadResult, WorkerInfo } from './server/primary.js';
-export { createDemoServer } from './server/demo-server.js';
-export { createRequestHandler } from './server/handler.js';
-export { sumTo, parseN } from './server/sum.js';
+export { startCluster, ClusterStartError, SchedulingPolicyError } from './cluster/primary.js';
+export type { ClusterOptions, ClusterEvent, RunningCluster, SchedulingPolicy, StopResult, ReloadResult, WorkerInfo } from './cluster/primary.js';
+export { createDemoServer } from './cluster/demo-server.js';
+export { createRequestHandler } from './cluster/handler.js';
+export { sumTo, parseN } from './cluster/sum.js';
 export { runLoad } from './load/engine.js';
 export type { LoadOptions, LoadProgress, LoadRecording } from './load/engine.js';
 export { summarizeRoute } from './load/summary.js';
@@ -14,17 +14,18 @@ export { runCompare } from './compare/runner.js';
 export type { CompareOptions, CompareResult } from './compare/runner.js';
 export { renderProbeReport, renderProbeJson } from './report/probe-report.js';
 export { renderCompareReport, renderCompareJson } from './report/compare-report.js';
-export { jainIndex, maxMinRatio, shares } from './stats/fairness.js';
+export { jainIndex, maxMinRatio, shares } from './statistics/fairness.js';
 export type { PoliciesResult } from './compare/policies.js';
 import type { CompareResult } from './compare/runner.js';
 import type { PoliciesResult } from './compare/policies.js';
 export type { BrowserResult } from './browser/experiment.js';
 export type { FleetResult } from './fleet/fleet.js';
-export type { ClusterStatsDoc } from './server/stats/document.js';
-export type { ServeLogEvent } from './server/serve-log.js';
+export type { ClusterStatsDoc } from './cluster/counts/document.js';
+export type { ServeLogEvent } from './cluster/serve-log.js';
 export { runBrowserExperiment } from './browser/experiment.js';
 export { runFleet } from './fleet/fleet.js';
-export { renderProbeHtml, renderFleetHtml } from './report/html/probe-html.js';
+export { renderProbeHtml } from './report/html/probe-html.js';
+export { renderFleetHtml } from './report/html/fleet-html.js';
 export { renderBrowserHtml } from './report/html/browser-html.js';
 export { renderCompareHtml, renderPoliciesHtml } from './report/html/compare-html.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptQueueLength, pendingConnections } from '../src/server/accept-queue.js';
+import { acceptQueueLength, pendingConnections } from '../src/cluster/accept-queue.js';
 
 // Lines as /proc/net/tcp prints them: port 0x1F90 = 8080 listening with 3 connections queued (rx_queue), an
 // established connection on the same port (not counted), another listener on port 0x0050 = 80.

@@ -1,6 +1,6 @@
 /** The respawn decision, a pure function: literal uptimes, counts and delays (100 ms × 1.5^k, capped at 15 s). */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, respawnDecision } from '../src/server/backoff.js';
+import { DEFAULT_BACKOFF, respawnDecision } from '../src/cluster/backoff.js';
 
 describe('respawnDecision', () => {
   it('a worker that dies soon after starting waits 100, 150, 225, 338 ms … as its slot keeps failing', () => {

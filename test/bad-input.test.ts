@@ -7,7 +7,7 @@ import nodeCluster from 'node:cluster';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/engine.js';
-import { startCluster, type ClusterEvent, type ClusterOptions, type RunningCluster } from '../src/server/primary.js';
+import { startCluster, type ClusterEvent, type ClusterOptions, type RunningCluster } from '../src/cluster/primary.js';
 import { request, waitFor, workerPid } from './helpers.js';
 
 const started: RunningCluster[] = [];

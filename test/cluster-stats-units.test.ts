@@ -4,12 +4,12 @@ import type { RouteReport } from '../src/load/summary.js';
 import { countMismatches, serverCountsBetween } from '../src/probe/server-counts.js';
 import { ratesBetween, renderServeLive, renderServeSummary } from '../src/report/serve-live.js';
 import { makeChalk } from '../src/report/style.js';
-import { isLoopbackHost, statsSettings } from '../src/server/settings.js';
-import { emptyRouteCounts, type ClusterStatsDoc, type WorkerStats } from '../src/server/stats/document.js';
-import { inlineJson } from '../src/server/stats/endpoints.js';
-import { renderPrometheus } from '../src/server/stats/prometheus.js';
-import { statusClass, WorkerStats as WorkerCounters } from '../src/server/stats/worker-stats.js';
-import type { WorkerToPrimary } from '../src/server/messages.js';
+import { isLoopbackHost, statsSettings } from '../src/cluster/settings.js';
+import { emptyRouteCounts, type ClusterStatsDoc, type WorkerStats } from '../src/cluster/counts/document.js';
+import { inlineJson } from '../src/cluster/counts/endpoints.js';
+import { renderPrometheus } from '../src/cluster/counts/prometheus.js';
+import { statusClass, WorkerStats as WorkerCounters } from '../src/cluster/counts/worker-stats.js';
+import type { WorkerToPrimary } from '../src/cluster/messages.js';
 
 function worker(pid: number, slot: number, pidRequests: number, extra: Partial<WorkerStats> = {}): WorkerStats {
   const byRoute = emptyRouteCounts();

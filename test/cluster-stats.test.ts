@@ -5,9 +5,9 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/engine.js';
-import { supportsReusePort } from '../src/server/policy.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
-import type { ClusterStatsDoc } from '../src/server/stats/document.js';
+import { supportsReusePort } from '../src/cluster/policy.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
+import type { ClusterStatsDoc } from '../src/cluster/counts/document.js';
 import { request, waitFor, workerPid } from './helpers.js';
 import { expectSchema } from './schema.js';
 

@@ -5,7 +5,7 @@
 import nodeCluster from 'node:cluster';
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCluster, type ClusterEvent, type ClusterOptions, type RunningCluster } from '../src/server/primary.js';
+import { startCluster, type ClusterEvent, type ClusterOptions, type RunningCluster } from '../src/cluster/primary.js';
 import { request, waitFor, waitForBusyWorker, workerPid, type HttpReply } from './helpers.js';
 
 const started: RunningCluster[] = [];

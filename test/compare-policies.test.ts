@@ -1,7 +1,7 @@
 /** compare --policies: the order of runs and the verdict as pure functions, then the real thing end to end. */
 import { describe, expect, it } from 'vitest';
 import { policiesVerdict, runOrder, type PoliciesResult, type PolicyResult } from '../src/compare/policies.js';
-import { supportsReusePort } from '../src/server/policy.js';
+import { supportsReusePort } from '../src/cluster/policy.js';
 import { runCli } from './helpers.js';
 import { expectSchema } from './schema.js';
 

@@ -12,8 +12,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type LaunchedBrowser } from '../src/browser/driver.js';
 import { runLoad } from '../src/load/engine.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
-import type { ClusterStatsDoc } from '../src/server/stats/document.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
+import type { ClusterStatsDoc } from '../src/cluster/counts/document.js';
 import { chromium } from './external.js';
 import { request, waitFor } from './helpers.js';
 

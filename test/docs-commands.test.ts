@@ -106,6 +106,8 @@ function parse(args: string[]): string | null {
   }
 }
 
+const help = (name: string) => makeProgram().commands.find((c) => c.name() === name)!.helpInformation();
+
 describe('every cluster-demo command line in README.md and docs/', () => {
   const commands = docCommands();
 
@@ -125,12 +127,27 @@ describe('every cluster-demo command line in README.md and docs/', () => {
   });
 
   it('--help prints each duration default with its unit, as it must be typed', () => {
-    const help = (name: string) => makeProgram().commands.find((c) => c.name() === name)!.helpInformation();
     expect(help('probe')).toMatch(/--timeout <time> +per-request timeout \(default: 10s\)/);
     expect(help('compare')).toMatch(/--timeout <time> +per-request timeout \(default: 30s\)/);
     expect(help('browser')).toMatch(/--timeout <time> +per scenario \(default: 1m\)/);
     expect(help('fleet')).toMatch(/--timeout <time> +per-request timeout \(default: 10s\)/);
     for (const name of SUBCOMMANDS) expect(help(name), name).not.toMatch(/<(time|interval)>[^\n]*\(default: \d+\)/);
+  });
+
+  it('--help shows each default once: never "(default: false)" after a switch, never a second "(default" after one named in words', () => {
+    const program = makeProgram();
+    for (const name of SUBCOMMANDS) {
+      const command = program.commands.find((c) => c.name() === name)!;
+      const helper = command.createHelp();
+      for (const option of command.options) {
+        const text = helper.optionDescription(option);
+        expect(text, `${name} ${option.long}`).not.toMatch(/\(default: false\)/);
+        // What commander appended after the description: no default when the description names it already.
+        if (/\(default[: ]/.test(option.description)) expect(text.slice(option.description.length), `${name} ${option.long}: ${text}`).not.toMatch(/default/);
+      }
+    }
+    expect(help('probe')).toMatch(/--n <n> +n for \/api\/:n \(default: 12000000, about 10 ms of CPU/);
+    expect(help('probe')).toMatch(/-k, --keep-alive +reuse keep-alive connections \(default: a new connection\s+per request\)\n/);
   });
 
   it('shellWords reads quotes, and stops at a comment, a pipe or a redirect', () => {

@@ -6,7 +6,7 @@
  */
 import http2 from 'node:http2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
 import { request, waitFor, type HttpReply } from './helpers.js';
 
 const servers: SpawnedServer[] = [];

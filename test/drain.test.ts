@@ -1,5 +1,5 @@
 /**
- * drainServer (src/server/drain.ts): a draining server must still answer a connection it accepted before the
+ * drainServer (src/cluster/drain.ts): a draining server must still answer a connection it accepted before the
  * drain whose request arrives after it began (under the cluster: a connection just handed to a worker in a
  * rolling restart). Node 26's closeIdleConnections() destroys such a connection; on that line these tests
  * fail without drain.ts's own handling.
@@ -7,9 +7,9 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { drainServer, SILENT_CONNECTION_GRACE_MS } from '../src/server/drain.js';
-import { createDemoServer } from '../src/server/demo-server.js';
-import { currentIdentity } from '../src/server/handler.js';
+import { drainServer, SILENT_CONNECTION_GRACE_MS } from '../src/cluster/drain.js';
+import { createDemoServer } from '../src/cluster/demo-server.js';
+import { currentIdentity } from '../src/cluster/handler.js';
 import { waitFor } from './helpers.js';
 
 let shuttingDown = false;

@@ -6,8 +6,7 @@
  * installs them, so a skip there would hide a broken install.
  * Not a test file (vitest only collects *.test.ts).
  */
-import { BROWSER_NAMES } from '../src/browser/find.js';
-import { findOnPath, isExecutableFile } from '../src/external/find-program.js';
+import { findBrowser, findNginx, findOnPath } from '../src/external/find-program.js';
 
 export interface ExternalProgram {
   /** What the tests that need it are called in the skip line. */
@@ -17,17 +16,18 @@ export interface ExternalProgram {
   missing: string;
 }
 
-export const chromium: ExternalProgram = {
-  tests: 'browser tests',
-  path: process.env.CHROME_PATH && isExecutableFile(process.env.CHROME_PATH) ? process.env.CHROME_PATH : findOnPath(BROWSER_NAMES),
-  missing: `no Chromium found (CHROME_PATH, then ${BROWSER_NAMES.join(', ')} on PATH); install it with: apt-get install chromium`,
-};
+/** Found exactly as the commands find them: the tests skip (or fail in CI) where the command would say "not found". */
+function found(find: () => string): Pick<ExternalProgram, 'path' | 'missing'> {
+  try {
+    return { path: find(), missing: '' };
+  } catch (error) {
+    return { path: undefined, missing: (error as Error).message.replace(/ or pass \{\w+\} <file>$/, '') };
+  }
+}
 
-export const nginx: ExternalProgram = {
-  tests: 'nginx (fleet) tests',
-  path: findOnPath(['nginx'], ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin']),
-  missing: 'no nginx found (PATH, /usr/sbin, /usr/local/sbin); install it with: apt-get install nginx',
-};
+export const chromium: ExternalProgram = { tests: 'browser tests', ...found(() => findBrowser(undefined).path) };
+
+export const nginx: ExternalProgram = { tests: 'nginx (fleet) tests', ...found(() => findNginx(undefined)) };
 
 export const curl: ExternalProgram = {
   tests: 'curl (HTTP/2) tests',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { instanceAddress } from '../src/fleet/fleet.js';
 import { http2Directive, parseUpstreams, renderNginxConfig } from '../src/fleet/nginx-config.js';
-import { groupByHost, hostsSeen } from '../src/stats/hosts.js';
+import { groupByHost, hostsSeen } from '../src/statistics/hosts.js';
 
 describe('groupByHost', () => {
   const workers = [

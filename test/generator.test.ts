@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addCpu, generatorCost } from '../src/stats/generator.js';
+import { addCpu, generatorCost } from '../src/statistics/generator.js';
 
 describe('generatorCost', () => {
   it('CPU per request and the share of one core, from process.cpuUsage() deltas in µs', () => {

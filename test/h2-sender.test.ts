@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/engine.js';
-import { selfSignedCertificate } from '../src/server/tls/certificate.js';
+import { selfSignedCertificate } from '../src/cluster/tls/certificate.js';
 
 let server: http2.Http2SecureServer | undefined;
 afterEach(async () => {

@@ -14,10 +14,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runProbe, type ProbeOptions } from '../src/probe/run.js';
 import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
-import { createDemoServer } from '../src/server/demo-server.js';
-import { currentIdentity } from '../src/server/handler.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
-import { selfSignedCertificate } from '../src/server/tls/certificate.js';
+import { createDemoServer } from '../src/cluster/demo-server.js';
+import { currentIdentity } from '../src/cluster/handler.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
+import { selfSignedCertificate } from '../src/cluster/tls/certificate.js';
 import { curl as curlProgram } from './external.js';
 import { lines, runCli, waitFor } from './helpers.js';
 

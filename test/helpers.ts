@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { cliEntryPath } from '../src/server/spawn.js';
+import { cliEntryPath } from '../src/cluster/spawn.js';
 
 export interface HttpReply {
   status: number;
@@ -56,7 +56,7 @@ export function workerPid(reply: HttpReply): number {
   return Number(reply.headers['x-worker-pid']);
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls check() until it returns a value other than undefined, or throws after timeoutMs. */
 export async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 25): Promise<T> {

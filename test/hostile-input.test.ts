@@ -11,8 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { probeExitCode, type ProbeResult } from '../src/probe/run.js';
 import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
-import { cliEntryPath } from '../src/server/spawn.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
+import { cliEntryPath } from '../src/cluster/spawn.js';
 import { nginx } from './external.js';
 import { descendants, isAlive, lines, request, runCli, waitFor, type CliResult } from './helpers.js';
 

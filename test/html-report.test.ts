@@ -11,7 +11,8 @@ import type { ProbeResult } from '../src/probe/run.js';
 import { renderBrowserHtml, waterfallRows } from '../src/report/html/browser-html.js';
 import { renderCompareHtml } from '../src/report/html/compare-html.js';
 import type { ReportContext } from '../src/report/html/page.js';
-import { renderFleetHtml, renderProbeHtml, timelineMarks, workerBars } from '../src/report/html/probe-html.js';
+import { renderFleetHtml } from '../src/report/html/fleet-html.js';
+import { renderProbeHtml, timelineMarks, workerBars } from '../src/report/html/probe-html.js';
 import { BAR, barChart, esc, niceTicks, WATERFALL, waterfall } from '../src/report/html/svg.js';
 
 function fixture<T>(name: string): T {

@@ -8,7 +8,7 @@ import nodeCluster from 'node:cluster';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadRawTcp } from '../src/node-internals/raw-tcp.js';
 import { runProbe } from '../src/probe/run.js';
-import { startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';
+import { startCluster, type ClusterEvent, type RunningCluster } from '../src/cluster/primary.js';
 import { fileURLToPath } from 'node:url';
 import { request, waitFor } from './helpers.js';
 

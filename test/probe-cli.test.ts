@@ -4,9 +4,9 @@
  * (exit 1, one line).
  */
 import { describe, expect, it } from 'vitest';
-import { findFreePort } from '../src/server/primary.js';
+import { findFreePort } from '../src/cluster/primary.js';
 import { descendants, isAlive, lines, listeningPort, request, runCli, startCli, waitFor, type CliResult } from './helpers.js';
-import { spawnServe } from '../src/server/spawn.js';
+import { spawnServe } from '../src/cluster/spawn.js';
 import { expectSchema } from './schema.js';
 
 const HINT = '(run "cluster-demo probe --help" for usage)';

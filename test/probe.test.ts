@@ -12,8 +12,8 @@ import { runLoad, type LoadRecording, type Transport } from '../src/load/engine.
 import { loadRawTcp } from '../src/node-internals/raw-tcp.js';
 import type { RouteReport } from '../src/load/summary.js';
 import { probeExitCode, runProbe, type ProbeOptions } from '../src/probe/run.js';
-import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
-import { spawnServer, type SpawnedServer } from '../src/server/spawn.js';
+import { findFreePort, startCluster, type RunningCluster } from '../src/cluster/primary.js';
+import { spawnServer, type SpawnedServer } from '../src/cluster/spawn.js';
 import { isAlive, waitFor } from './helpers.js';
 
 const SEED_FIXTURE = fileURLToPath(new URL('./fixtures/seed-cluster.mjs', import.meta.url));

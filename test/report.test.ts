@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CompareResult, ContenderSummary, WorkloadResult } from '../src/compare/runner.js';
 import type { ProbeResult } from '../src/probe/run.js';
 import { workloadVerdict } from '../src/report/compare-report.js';
-import { renderProgressLine } from '../src/report/live.js';
+import { renderProgressLine } from '../src/report/progress-line.js';
 import { renderMigrateNote } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
 

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { probeExitCode, runProbe, type ProbeOptions, type ProbeResult } from '../src/probe/run.js';
 import { renderProbeJson, renderProbeReport } from '../src/report/probe-report.js';
 import { formatClusterEvent } from '../src/report/cluster-log.js';
-import { DEFAULT_BACKOFF, startCluster, type ClusterEvent, type RunningCluster } from '../src/server/primary.js';
+import { DEFAULT_BACKOFF, startCluster, type ClusterEvent, type RunningCluster } from '../src/cluster/primary.js';
 import { binPath, request, runCli, waitFor, workerPid } from './helpers.js';
 
 const started: RunningCluster[] = [];

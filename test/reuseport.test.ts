@@ -9,9 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runProbe } from '../src/probe/run.js';
 import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
-import { findFreePort, startCluster, type RunningCluster } from '../src/server/primary.js';
-import { readTcpMigrateReq, supportsReusePort } from '../src/server/policy.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { findFreePort, startCluster, type RunningCluster } from '../src/cluster/primary.js';
+import { readTcpMigrateReq, supportsReusePort } from '../src/cluster/policy.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
 import { lines, request, runCli, waitFor, waitForBusyWorker, workerPid } from './helpers.js';
 
 const MIGRATE_FILE = '/proc/sys/net/ipv4/tcp_migrate_req';

@@ -3,8 +3,8 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseServeLogLine, type ServeLogEvent } from '../src/server/serve-log.js';
-import { spawnServe, type SpawnedServer } from '../src/server/spawn.js';
+import { parseServeLogLine, type ServeLogEvent } from '../src/cluster/serve-log.js';
+import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
 import { expectSchema } from './schema.js';
 import { binPath, lines, request, runCli, waitFor, waitForBusyWorker, workerPid } from './helpers.js';
 

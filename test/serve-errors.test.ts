@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseServeLogLine } from '../src/server/serve-log.js';
+import { parseServeLogLine } from '../src/cluster/serve-log.js';
 import { lines, runCli } from './helpers.js';
 
 describe('serve: addresses it cannot listen on', () => {
@@ -22,7 +22,7 @@ describe('serve: addresses it cannot listen on', () => {
 
 describe('serve: a worker still busy after --grace', () => {
   it('is killed, and the exit code says so (1)', async () => {
-    const { spawnServe } = await import('../src/server/spawn.js');
+    const { spawnServe } = await import('../src/cluster/spawn.js');
     const { request, waitForBusyWorker } = await import('./helpers.js');
     const server = await spawnServe(['--port', '0', '--workers', '1', '--grace', '0.5']);
     try {

@@ -1,13 +1,13 @@
 /**
- * The pure statistics and formatting helpers, with literal numbers: fairness (src/stats/fairness.ts),
- * failure attribution (src/stats/attribution.ts), latency percentiles (src/stats/latency.ts) and the bar and
+ * The pure statistics and formatting helpers, with literal numbers: fairness (src/statistics/fairness.ts),
+ * failure attribution (src/statistics/attribution.ts), latency percentiles (src/statistics/latency.ts) and the bar and
  * millisecond formatting of the report (src/report/style.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { bar, formatMs } from '../src/report/style.js';
-import { attributeFailures, type Death, type TimedFailure } from '../src/stats/attribution.js';
-import { jainIndex, maxMinRatio, median, minMax, padWithSilentWorkers, round, shares } from '../src/stats/fairness.js';
-import { newLatencyHistogram, recordMs, summarizeLatency } from '../src/stats/latency.js';
+import { attributeFailures, type Death, type TimedFailure } from '../src/statistics/attribution.js';
+import { jainIndex, maxMinRatio, median, minMax, padWithSilentWorkers, round, shares } from '../src/statistics/fairness.js';
+import { newLatencyHistogram, recordMs, summarizeLatency } from '../src/statistics/latency.js';
 import { withSilentWorkers, type RouteReport } from '../src/load/summary.js';
 
 describe('shares', () => {

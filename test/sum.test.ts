@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_N } from '../src/server/handler.js';
-import { parseN, sumTo } from '../src/server/sum.js';
+import { DEFAULT_MAX_N } from '../src/cluster/handler.js';
+import { parseN, sumTo } from '../src/cluster/sum.js';
 
 const exact = (n: number) => (BigInt(n) * BigInt(n + 1)) / 2n;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyExit, type WorkerPhase } from '../src/server/worker-state.js';
+import { classifyExit, type WorkerPhase } from '../src/cluster/worker-state.js';
 
 const listening: WorkerPhase = { name: 'listening' };
 const starting: WorkerPhase = { name: 'starting' };

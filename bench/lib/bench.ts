@@ -3,9 +3,9 @@
  * every way out), the alternation of contenders (A B, then B A: drift hits both alike; a pair measured while
  * other processes used the machine is measured again), and the statistics of the pairs.
  */
-import type { SpawnedServer } from '../../src/server/spawn.js';
-import { singleEntryPath, spawnServe, spawnServer } from '../../src/server/spawn.js';
-import { median, minMax } from '../../src/stats/fairness.js';
+import type { SpawnedServer } from '../../src/cluster/spawn.js';
+import { singleEntryPath, spawnServe, spawnServer } from '../../src/cluster/spawn.js';
+import { median, minMax } from '../../src/statistics/fairness.js';
 import { foreignCpuSince, snapshotCpu, treeCpuSeconds } from './background.js';
 import { haveTool, INSTALL_HINT, PACKAGE_OF, type ToolName } from './tools.js';
 

@@ -3,7 +3,7 @@
  * each, GET /pid: wrk with keep-alive connections, ab with a new connection per request. A/B flipped per pair.
  */
 import { fileURLToPath } from 'node:url';
-import { spawnServer, type SpawnedServer } from '../../src/server/spawn.js';
+import { spawnServer, type SpawnedServer } from '../../src/cluster/spawn.js';
 import { measured, medianOf, r0, r2, ratioStats, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { runAb, runWrk, type ToolResult } from '../lib/tools.js';
 

@@ -1,6 +1,6 @@
 /** Row 4: the exact sum (`sumTo`) against the seed's plain loop, per iteration, in this process. */
 import { performance } from 'node:perf_hooks';
-import { seedSumTo, sumTo } from '../../src/server/sum.js';
+import { seedSumTo, sumTo } from '../../src/cluster/sum.js';
 import { measured, medianOf, r2, ratioStats, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
 
 export const sumRow: RowPlan = {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from '../../src/probe/run.js';
-import { median, minMax } from '../../src/stats/fairness.js';
+import { median, minMax } from '../../src/statistics/fairness.js';
 import { measured, r0, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
 import { runCommand } from '../lib/tools.js';
 

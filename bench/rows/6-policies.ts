@@ -4,7 +4,7 @@
  * --policies` itself (runPolicies): every run visits every contender, the order rotated and reversed.
  */
 import { runPolicies, type PoliciesResult, type PolicyWorkload } from '../../src/compare/policies.js';
-import { supportsReusePort, type SchedulingPolicy } from '../../src/server/policy.js';
+import { supportsReusePort, type SchedulingPolicy } from '../../src/cluster/policy.js';
 import { measured, r0, r2, ratioStats, skipped, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 
 const POLICIES: SchedulingPolicy[] = ['rr', 'none', 'reuseport'];

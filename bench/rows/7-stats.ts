@@ -9,7 +9,7 @@
  * fresh servers (new ports, the same warm-up each), and the CPU both spent per request is recorded beside.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawnServe, type SpawnedServer } from '../../src/server/spawn.js';
+import { spawnServe, type SpawnedServer } from '../../src/cluster/spawn.js';
 import { processCpuSeconds, treeCpuSeconds } from '../lib/background.js';
 import { measured, medianOf, r0, r2, ratioStats, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { runAb, runWrk, type ToolResult } from '../lib/tools.js';

@@ -2,7 +2,7 @@
  * Row 8 (information): what HTTPS and HTTP/2 cost next to plain HTTP, on `serve`, `serve --tls` and `serve --h2`:
  * req/s ratios and the server's CPU per request (primary and workers), our engine as the client.
  */
-import type { SpawnedServer } from '../../src/server/spawn.js';
+import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import { measured, medianOf, r0, r2, ratioStats, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { engineRun, type EngineRun } from '../lib/engine-run.js';
 

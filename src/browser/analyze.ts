@@ -4,7 +4,7 @@
  * distinct PIDs and connections and whether the requests ran one after another. Pure.
  */
 import type { RawBrowserRequest } from './driver.js';
-export { requestsPerPid } from '../stats/per-pid.js';
+export { requestsPerPid } from '../statistics/per-pid.js';
 
 export type ScenarioName = 'same-url' | 'distinct-urls' | 'fetch-burst';
 export const SCENARIO_NAMES: readonly ScenarioName[] = ['same-url', 'distinct-urls', 'fetch-burst'];

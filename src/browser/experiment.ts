@@ -5,11 +5,11 @@
  */
 import { checkReachable } from '../load/reachable.js';
 import { routeUrl } from '../load/url.js';
-import { startCluster, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
-import { describeCertificate, selfSignedCertificate, type TlsMaterial } from '../server/tls/certificate.js';
+import { startCluster, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
+import { describeCertificate, selfSignedCertificate, type TlsMaterial } from '../cluster/tls/certificate.js';
 import { summarizeScenario, toBrowserRequests, type ScenarioFacts, type ScenarioName } from './analyze.js';
 import { closeBrowser, launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
-import { findBrowser } from './find.js';
+import { findBrowser } from '../external/find-program.js';
 import { browserConclusion, scenarioVerdict } from './verdict.js';
 
 export interface BrowserOptions {

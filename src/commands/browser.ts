@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import os from 'node:os';
 import { LIMITS, parseBaseUrl, parseChoice, parsePositiveInt, parseSched, parseWorkers, wholeNumber } from './options.js';
 import type { BrowserObserver, BrowserProtocol } from '../browser/experiment.js';
-import type { SchedulingPolicy } from '../server/primary.js';
+import type { SchedulingPolicy } from '../cluster/primary.js';
 import { reportContext, reportFile } from './report-file.js';
 import { addOutputOptions, durationOption, given, interruptible, newCommand, type OutputFlags } from './common.js';
 
@@ -69,7 +69,7 @@ Examples:
         import('../browser/experiment.js'),
         import('../browser/analyze.js'),
         import('../report/browser-report.js'),
-        import('../report/live.js'),
+        import('../report/progress-line.js'),
         import('../report/style.js'),
         import('../core/errors.js'),
       ]);

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { setMaxListeners } from 'node:events';
 import { formatDuration, LIMITS, parseChoice, parseDurationMs, parsePositiveInt, wholeNumber } from './options.js';
+import { DEFAULT_N } from '../cluster/sum.js';
 
 /** `scheme://user:password@host` with both parts masked: commander echoes a rejected value as it was typed. */
 export function maskCredentials(text: string): string {
@@ -60,7 +61,7 @@ export function addLoadOptions(command: Command): Command {
     .option('-r, --requests <n>', 'requests per route (default: 2000 for /pid, 400 for /api/:n)', wholeNumber(1, LIMITS.requests))
     .addOption(durationOption('-d, --duration <time>', 'run each route for this long instead, e.g. 10s'))
     .option('--route <route>', 'pid, api or both', parseChoice(['pid', 'api', 'both'] as const), 'both')
-    .addOption(new Option('--n <n>', 'n for /api/:n').argParser(parsePositiveInt).default(12_000_000, '12000000, about 10 ms of CPU work'))
+    .addOption(new Option('--n <n>', 'n for /api/:n').argParser(parsePositiveInt).default(DEFAULT_N, `${DEFAULT_N}, about 10 ms of CPU work`))
     .addOption(durationOption('--timeout <time>', 'per-request timeout', 10_000))
     .option('-k, --keep-alive', 'reuse keep-alive connections (default: a new connection per request)', false)
     .option('--connections <n>', 'with --keep-alive: at most this many connections (default: --concurrency); with --h2: the HTTP/2 connections the streams share (default 1)', wholeNumber(1, LIMITS.connections))

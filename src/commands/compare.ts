@@ -1,5 +1,6 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import os from 'node:os';
+import { COMPARE_DEFAULTS } from '../compare/workloads.js';
 import { UsageError } from '../core/errors.js';
 import { LIMITS, parsePositiveInt, parseWorkers, wholeNumber } from './options.js';
 import { reportContext, reportFile } from './report-file.js';
@@ -35,8 +36,8 @@ export function makeCompareCommand(): Command {
     .option('-c, --concurrency <n>', 'requests in flight at once', wholeNumber(1, LIMITS.concurrency), 50)
     .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', wholeNumber(1, LIMITS.requests))
     .addOption(durationOption('-d, --duration <time>', 'run each workload this long instead, e.g. 3s'))
-    .option('--n <n>', 'n for the CPU-bound /api/:n (default: about 40 ms of work, so per-request overhead stays small)', parsePositiveInt, 50_000_000)
-    .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', wholeNumber(1, LIMITS.runs), 3)
+    .addOption(new Option('--n <n>', 'n for the CPU-bound /api/:n').argParser(parsePositiveInt).default(50_000_000, '50000000, about 40 ms of work, so per-request overhead stays small'))
+    .option('--runs <k>', 'repeat each measurement k times, alternating A B A B', wholeNumber(1, LIMITS.runs), COMPARE_DEFAULTS.runs)
     .option('--connections <n>', 'keep-alive side of --keepalive-vs-close: connections', wholeNumber(1, LIMITS.connections), 1)
     .addOption(durationOption('--timeout <time>', 'per-request timeout', 30_000))
     .option('--json', 'print one JSON document on stdout (schemas: docs/schema/)', false)

@@ -60,7 +60,7 @@ Examples:
         import('../fleet/fleet.js'),
         import('../report/fleet-report.js'),
         import('../report/probe-report.js'),
-        import('../report/live.js'),
+        import('../report/progress-line.js'),
         import('../report/style.js'),
         import('../probe/run.js'),
         import('../browser/experiment.js'),
@@ -85,7 +85,7 @@ Examples:
       }
       if (!result) return;
       process.stdout.write(`${flags.json ? renderProbeJson(result) : renderFleetReport(result, c)}\n`);
-      if (report) report.write((await import('../report/html/probe-html.js')).renderFleetHtml(result, reportContext()));
+      if (report) report.write((await import('../report/html/fleet-html.js')).renderFleetHtml(result, reportContext()));
       process.exitCode = probeExitCode(result) || (result.browser && !result.browser.allOk ? 1 : 0);
     });
 }

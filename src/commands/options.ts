@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import os from 'node:os';
-import { reusePortUnsupported, SCHED_POLICIES, type SchedulingPolicy } from '../server/policy.js';
+import { reusePortUnsupported, SCHED_POLICIES, type SchedulingPolicy } from '../cluster/policy.js';
 
 const INTEGER = /^[0-9]+$/;
 

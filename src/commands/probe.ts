@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import os from 'node:os';
 import { LIMITS, parseBaseUrl, parseSched, parseWorkers, wholeNumber } from './options.js';
-import type { SchedulingPolicy } from '../server/primary.js';
+import type { SchedulingPolicy } from '../cluster/primary.js';
 import { reportContext, reportFile } from './report-file.js';
 import { addLoadOptions, addOutputOptions, durationOption, given, interruptible, loadOptionsFrom, newCommand, type LoadFlags, type OutputFlags } from './common.js';
 
@@ -56,7 +56,7 @@ Examples:
       const [{ runProbe, probeExitCode, validateProbeOptions }, { renderProbeReport, renderProbeJson }, { createLiveView }, { makeChalk }] = await Promise.all([
         import('../probe/run.js'),
         import('../report/probe-report.js'),
-        import('../report/live.js'),
+        import('../report/progress-line.js'),
         import('../report/style.js'),
       ]);
       const options = {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import os from 'node:os';
 import { LIMITS, parseChoice, parseHost, parsePort, parsePositiveInt, parseSched, parseWorkers, seconds } from './options.js';
-import type { SchedulingPolicy } from '../server/primary.js';
+import type { SchedulingPolicy } from '../cluster/primary.js';
 import { newCommand } from './common.js';
 
 interface ServeFlags {
@@ -73,7 +73,7 @@ Examples:
   $ curl http://127.0.0.1:3000/pid`,
     )
     .action(async (opts: ServeFlags) => {
-      const [{ runServe }, { UsageError }, { loadCertificate, CertificateFileError }] = await Promise.all([import('../serve/run.js'), import('../core/errors.js'), import('../server/tls/certificate.js')]);
+      const [{ runServe }, { UsageError }, { loadCertificate, CertificateFileError }] = await Promise.all([import('../serve/run.js'), import('../core/errors.js'), import('../cluster/tls/certificate.js')]);
       if (statsFlags.size > 1) throw new UsageError('--stats and --no-stats contradict each other: give one', 'serve');
       if (opts.tls && opts.h2) throw new UsageError('choose --tls (HTTP/1.1) or --h2 (HTTP/2 and HTTP/1.1), not both', 'serve');
       if ((opts.cert === undefined) !== (opts.key === undefined)) throw new UsageError('--cert and --key go together (the certificate and its private key)', 'serve');

@@ -7,9 +7,9 @@
 import os from 'node:os';
 import { summarize, type CompareObserver, type CompareOptions, type ContenderSummary } from './runner.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
-import { round } from '../stats/fairness.js';
-import { supportsReusePort, type SchedulingPolicy } from '../server/policy.js';
-import type { SpawnedServer } from '../server/spawn.js';
+import { round } from '../statistics/fairness.js';
+import { supportsReusePort, type SchedulingPolicy } from '../cluster/policy.js';
+import type { SpawnedServer } from '../cluster/spawn.js';
 
 export type PolicyContender = 'single' | SchedulingPolicy;
 

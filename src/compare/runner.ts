@@ -6,10 +6,10 @@
 import os from 'node:os';
 import { OptionsError } from '../core/errors.js';
 import type { LoadOptions } from '../load/engine.js';
-import type { SchedulingPolicy } from '../server/policy.js';
-import type { SpawnedServer } from '../server/spawn.js';
-import { median, minMax, round } from '../stats/fairness.js';
-import { addCpu, generatorCost, type GeneratorCost } from '../stats/generator.js';
+import type { SchedulingPolicy } from '../cluster/policy.js';
+import type { SpawnedServer } from '../cluster/spawn.js';
+import { median, minMax, round } from '../statistics/fairness.js';
+import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
 
 

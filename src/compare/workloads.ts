@@ -6,8 +6,8 @@
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadOptions, type LoadRecording } from '../load/engine.js';
 import { summarizeRoute, withSilentWorkers, type RouteReport } from '../load/summary.js';
-import type { SchedulingPolicy } from '../server/policy.js';
-import { singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../server/spawn.js';
+import type { SchedulingPolicy } from '../cluster/policy.js';
+import { singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../cluster/spawn.js';
 import type { CompareOptions, WorkloadResult } from './runner.js';
 
 /** A comparison cut short by its signal: half a comparison is not reported, only that everything was stopped. */

@@ -11,11 +11,12 @@ import { ExpectedError } from '../core/errors.js';
 import { runBrowserExperiment, type BrowserOptions, type BrowserResult } from '../browser/experiment.js';
 import { runProbe, type ProbeObserver, type ProbeOptions, type ProbeResult } from '../probe/run.js';
 import { statsOverHttp } from '../probe/server-counts.js';
-import { findFreePort, type SchedulingPolicy } from '../server/primary.js';
-import { spawnServe, type SpawnedServer } from '../server/spawn.js';
-import { selfSignedCertificate, type TlsMaterial } from '../server/tls/certificate.js';
+import { findFreePort, type SchedulingPolicy } from '../cluster/primary.js';
+import { spawnServe, type SpawnedServer } from '../cluster/spawn.js';
+import { selfSignedCertificate, type TlsMaterial } from '../cluster/tls/certificate.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';
-import { findNginx, nginxVersion, startNginx, waitUntilAnswering, type RunningNginx } from './nginx.js';
+import { findNginx } from '../external/find-program.js';
+import { nginxVersion, startNginx, waitUntilAnswering, type RunningNginx } from './nginx.js';
 
 export type FleetProbeOptions = Pick<ProbeOptions, 'concurrency' | 'requests' | 'durationMs' | 'route' | 'n' | 'timeoutMs' | 'keepAlive' | 'connections' | 'retries'>;
 

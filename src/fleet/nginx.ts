@@ -1,25 +1,11 @@
 /**
- * A real nginx as a child process this tool owns: found in a stated order, started in the foreground with a
+ * A real nginx as a child process this tool owns (found by external/find-program.ts), started in the foreground with a
  * generated configuration in a temporary directory, observed ready (a request answers), stopped on every path.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import https from 'node:https';
 import { ExpectedError } from '../core/errors.js';
-import { findOnPath, isExecutableFile } from '../external/find-program.js';
-
-/** Where distributions put nginx; /usr/sbin is missing from a non-root PATH. */
-const NGINX_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/nginx/sbin', '/opt/homebrew/bin', '/usr/local/bin'];
-
-export function findNginx(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit !== undefined) {
-    if (isExecutableFile(explicit)) return explicit;
-    throw new ExpectedError(`{nginxPath} ${explicit} is not an executable file`);
-  }
-  const found = findOnPath(['nginx'], NGINX_DIRS, env);
-  if (found) return found;
-  throw new ExpectedError(`no nginx found on PATH or in ${NGINX_DIRS.slice(0, 3).join(', ')}; install it (e.g. apt-get install nginx) or pass {nginxPath} <file>`);
-}
+import https from 'node:https';
 
 /** `nginx -v` prints "nginx version: nginx/1.22.1" on stderr. */
 export function nginxVersion(nginxPath: string): Promise<string> {

@@ -1,4 +1,4 @@
-import { newLatencyHistogram, recordMs, type LatencyHistogram } from '../stats/latency.js';
+import { newLatencyHistogram, recordMs, type LatencyHistogram } from '../statistics/latency.js';
 
 /**
  * What one attempt ended with: a response (status and who served it) or an error. Every outcome has all five

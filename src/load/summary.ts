@@ -1,6 +1,6 @@
-import { jainIndex, maxMinRatio, padWithSilentWorkers, round, shares } from '../stats/fairness.js';
-import { groupByHost, hostsSeen, type HostFairness, type HostReport } from '../stats/hosts.js';
-import { summarizeLatency, type LatencySummary } from '../stats/latency.js';
+import { jainIndex, maxMinRatio, padWithSilentWorkers, round, shares } from '../statistics/fairness.js';
+import { groupByHost, hostsSeen, type HostFairness, type HostReport } from '../statistics/hosts.js';
+import { summarizeLatency, type LatencySummary } from '../statistics/latency.js';
 import type { LoadRecording } from './engine.js';
 
 export interface WorkerReport {

@@ -1,7 +1,7 @@
 /** --chaos: workers SIGKILLed under load, their replacements, and the failures each death caused. */
 import type { LoadRecording } from '../load/engine.js';
-import type { ClusterEvent, RunningCluster } from '../server/primary.js';
-import { attributeFailures } from '../stats/attribution.js';
+import type { ClusterEvent, RunningCluster } from '../cluster/primary.js';
+import { attributeFailures } from '../statistics/attribution.js';
 import type { ProbeResult, WorkerDeath } from './run.js';
 
 export async function waitForAllListening(cluster: RunningCluster, workers: number, timeoutMs: number): Promise<void> {

@@ -1,5 +1,5 @@
 /** --reload: a rolling restart started once the load is running; the load is held open until it is done. */
-import type { RunningCluster } from '../server/primary.js';
+import type { RunningCluster } from '../cluster/primary.js';
 import type { ProbeResult } from './run.js';
 
 /** How long the load runs before the restart begins, so that it happens under load. */

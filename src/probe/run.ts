@@ -7,9 +7,9 @@ import { runLoad, type LoadObserver, type LoadRecording } from '../load/engine.j
 import { checkReachable, checkSpeaksH2 } from '../load/reachable.js';
 import { summarizeRoute, withSilentWorkers, type KnownWorker, type RouteReport } from '../load/summary.js';
 import { pathPrefix } from '../load/url.js';
-import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
-import type { ClusterStatsDoc } from '../server/stats/document.js';
-import { addCpu, generatorCost, type GeneratorCost } from '../stats/generator.js';
+import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
+import type { ClusterStatsDoc } from '../cluster/counts/document.js';
+import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
 import { summarizeDeaths, waitForAllListening } from './chaos.js';
 import { reloadUnderLoad } from './reload.js';
 import { countMismatches, serverCountsBetween, statsOverHttp, type ServerCounts, type StatsSource } from './server-counts.js';
@@ -56,8 +56,6 @@ export interface ProbeOptions {
 }
 
 export const DEFAULT_REQUESTS = { pid: 2000, api: 400 } as const;
-/** About 10 ms of loop on a current x86 core. */
-export const DEFAULT_N = 12_000_000;
 
 export interface WorkerDeath {
   pid: number;

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RouteReport } from '../load/summary.js';
 import { routeUrl } from '../load/url.js';
-import { STATUS_CLASSES, type ClusterStatsDoc, type CountedRoute } from '../server/stats/document.js';
+import { STATUS_CLASSES, type ClusterStatsDoc, type CountedRoute } from '../cluster/counts/document.js';
 
 /** Where a cluster's stats come from: the in-process cluster, or a URL (null: no stats there). */
 export type StatsSource = () => Promise<ClusterStatsDoc | null>;

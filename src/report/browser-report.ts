@@ -1,6 +1,6 @@
 import type { ChalkInstance } from 'chalk';
 import type { BrowserRequest } from '../browser/analyze.js';
-import { requestsPerPid } from '../stats/per-pid.js';
+import { requestsPerPid } from '../statistics/per-pid.js';
 import type { BrowserResult, BrowserScenarioResult } from '../browser/experiment.js';
 import { renderMeetTable, type MeetRow } from './meet-table.js';
 import { formatInt, formatMs, makeTable } from './style.js';

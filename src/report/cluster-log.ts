@@ -1,5 +1,5 @@
-import type { ClusterEvent } from '../server/primary.js';
-import type { CertificateInfo } from '../server/tls/certificate.js';
+import type { ClusterEvent } from '../cluster/primary.js';
+import type { CertificateInfo } from '../cluster/tls/certificate.js';
 
 const POLICY_NOTE = {
   rr: 'rr (round-robin: the primary accepts each connection and hands it to the next worker)',

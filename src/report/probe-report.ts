@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { RouteReport } from '../load/summary.js';
 import type { ProbeResult } from '../probe/run.js';
 import { describeCause } from '../load/causes.js';
-import { GENERATOR_SATURATED } from '../stats/generator.js';
+import { GENERATOR_SATURATED } from '../statistics/generator.js';
 import { HOW_A_BROWSER_MEETS_THE_CLUSTER, renderMeetTable } from './meet-table.js';
 import { bar, formatInt, formatMs, formatMsOrDash, formatPercent, makeTable } from './style.js';
 

@@ -4,7 +4,7 @@
  * caller, which keeps the previous documents.
  */
 import type { ChalkInstance } from 'chalk';
-import type { ClusterStatsDoc, WorkerStats } from '../server/stats/document.js';
+import type { ClusterStatsDoc, WorkerStats } from '../cluster/counts/document.js';
 import { bar, formatInt, formatPercent, makeTable } from './style.js';
 
 const BAR_WIDTH = 16;

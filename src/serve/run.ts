@@ -7,12 +7,12 @@
 import { ExpectedError } from '../core/errors.js';
 import { formatClusterEvent } from '../report/cluster-log.js';
 import { makeChalk } from '../report/style.js';
-import { isLoopbackHost } from '../server/settings.js';
-import { ClusterStartError, ClusterStartInterrupted, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../server/primary.js';
-import type { ServeProtocol } from '../server/demo-server.js';
-import type { TlsMaterial } from '../server/tls/certificate.js';
-import { startServeView, type ServeView } from './live.js';
-import { serveLogLine, type ServeLogEvent } from '../server/serve-log.js';
+import { isLoopbackHost } from '../cluster/settings.js';
+import { ClusterStartError, ClusterStartInterrupted, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
+import type { ServeProtocol } from '../cluster/demo-server.js';
+import type { TlsMaterial } from '../cluster/tls/certificate.js';
+import { startServeView, type ServeView } from './terminal-view.js';
+import { serveLogLine, type ServeLogEvent } from '../cluster/serve-log.js';
 
 export type LogFormat = 'human' | 'json';
 

@@ -4,7 +4,7 @@
  * the six-connection limit show at a glance. Pure.
  */
 import { Chalk } from 'chalk';
-import { requestsPerPid } from '../../stats/per-pid.js';
+import { requestsPerPid } from '../../statistics/per-pid.js';
 import type { BrowserResult, BrowserScenarioResult } from '../../browser/experiment.js';
 import { measuredMeetRows, protocolName, renderBrowserReport } from '../browser-report.js';
 import { formatMs } from '../style.js';

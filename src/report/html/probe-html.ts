@@ -1,16 +1,13 @@
 /**
- * `probe --report` and `fleet --report`: per route, who answered (host → primary → worker under a balancer),
+ * `probe --report` (and the route sections `fleet --report` shares, html/fleet-html.ts): per route, who answered (host → primary → worker under a balancer),
  * latency per worker, and responses per second over time per worker with deaths, replacements and reload steps
  * marked. Pure: (result, context) → one HTML file.
  */
 import { Chalk } from 'chalk';
-import type { FleetResult } from '../../fleet/fleet.js';
 import type { RouteReport } from '../../load/summary.js';
 import type { ProbeResult } from '../../probe/run.js';
-import { renderFleetReport } from '../fleet-report.js';
 import { hostVerdict, renderCountMismatches, renderProbeReport, routeVerdict, serverCountCell } from '../probe-report.js';
 import { formatMs, formatMsOrDash, formatPercent } from '../style.js';
-import { browserSections, browserVerdicts } from './browser-html.js';
 import { dataTable, figure, renderPage, type ReportContext, type ReportSection } from './page.js';
 import { barChart, esc, lineChart, type BarRow, type Mark, type Series } from './svg.js';
 
@@ -53,7 +50,7 @@ export function timelineMarks(result: ProbeResult, route: RouteReport): Mark[] {
   return marks.filter((m) => m.atMs >= 0 && m.atMs <= end);
 }
 
-function routeSection(result: ProbeResult, route: RouteReport): ReportSection {
+export function routeSection(result: ProbeResult, route: RouteReport): ReportSection {
   const perSecond = 1000 / route.timeline.bucketMs;
   // A worker forked during the run (a replacement) starts at its first response, not at zero before it existed.
   const series: Series[] = route.timeline.workers.map((w) => {
@@ -74,7 +71,7 @@ function routeSection(result: ProbeResult, route: RouteReport): ReportSection {
   return { title: `GET ${route.path}`, html: html.join('\n') };
 }
 
-function probeVerdicts(result: ProbeResult): Array<{ ok: boolean | null; text: string }> {
+export function probeVerdicts(result: ProbeResult): Array<{ ok: boolean | null; text: string }> {
   const verdicts: Array<{ ok: boolean | null; text: string }> = result.routes.flatMap((route) => [hostVerdict(result, route), routeVerdict(result, route)].flatMap((v) => (v ? [{ ok: v.ok, text: `${route.route}: ${v.text}` }] : [])));
   // As the terminal says it (with why, where the run shows a reason); a warning, not a failed check.
   for (const line of renderCountMismatches(result, plain)) verdicts.push({ ok: null, text: line });
@@ -83,7 +80,7 @@ function probeVerdicts(result: ProbeResult): Array<{ ok: boolean | null; text: s
   return verdicts;
 }
 
-function facts(result: ProbeResult): Array<[string, string]> {
+export function probeFacts(result: ProbeResult): Array<[string, string]> {
   const connection = result.protocol === 'h2' ? `HTTP/2, ${result.connections} connection(s)` : result.keepAlive ? `keep-alive, ${result.connections} connection(s)` : 'a new connection per request';
   return [
     ['target', result.target],
@@ -96,7 +93,7 @@ export function renderProbeHtml(result: ProbeResult, context: ReportContext): st
   return renderPage({
     title: `cluster-demo probe → ${result.target}`,
     context,
-    facts: facts(result),
+    facts: probeFacts(result),
     verdicts: probeVerdicts(result),
     sections: result.routes.map((route) => routeSection(result, route)),
     json: result,
@@ -104,21 +101,3 @@ export function renderProbeHtml(result: ProbeResult, context: ReportContext): st
   });
 }
 
-export function renderFleetHtml(result: FleetResult, context: ReportContext): string {
-  const { hosts, lb } = result.fleet;
-  const hostRows = hosts.map((h) => [esc(h.name), esc(`${h.address}:${h.port}`), esc(String(h.primaryPid)), esc(h.workerPids.join(', '))]);
-  const fleetSection: ReportSection = {
-    title: `${hosts.length} hosts behind nginx ${lb.version}`,
-    html: `<p>${esc(`${lb.balance}, upstream keepalive ${lb.keepalive}, ${lb.protocol === 'h2' ? 'HTTPS with HTTP/2' : 'HTTP/1.1'} to the clients`)}</p>${dataTable(['host', 'address', 'primary', 'workers'], hostRows)}`,
-  };
-  const browser = result.browser ? browserSections(result.browser) : [];
-  return renderPage({
-    title: `cluster-demo fleet: ${hosts.length} hosts behind nginx`,
-    context,
-    facts: [...facts(result), ['balancer', `nginx ${lb.version} on 127.0.0.1:${lb.port}`]],
-    verdicts: [...probeVerdicts(result), ...(result.browser ? browserVerdicts(result.browser) : [])],
-    sections: [fleetSection, ...result.routes.map((route) => routeSection(result, route)), ...browser],
-    json: result,
-    terminal: renderFleetReport(result, plain),
-  });
-}

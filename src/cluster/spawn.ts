@@ -44,7 +44,7 @@ export function cliEntryPath(): string {
 
 export function singleEntryPath(): string {
   const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/server/single.js' : './single.js', import.meta.url));
+  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/cluster/single.js' : './single.js', import.meta.url));
 }
 
 /** `cluster-demo serve <args> --log json` in a child process, once it is ready. */

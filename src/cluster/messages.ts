@@ -5,7 +5,7 @@
 import type { ClusterEvent } from './cluster-api.js';
 import type { ServeProtocol } from './demo-server.js';
 import type { TlsMaterial } from './tls/certificate.js';
-import type { ClusterStatsDoc, WorkerReport } from './stats/document.js';
+import type { ClusterStatsDoc, WorkerReport } from './counts/document.js';
 
 /** How the primary tells a worker what to serve; passed in the worker's environment at fork time. */
 export interface WorkerConfig {

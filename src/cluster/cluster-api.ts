@@ -2,7 +2,7 @@
 import type { BackoffOptions } from './backoff.js';
 import type { SchedulingPolicy } from './policy.js';
 import type { ServeProtocol } from './demo-server.js';
-import type { ClusterStatsDoc } from './stats/document.js';
+import type { ClusterStatsDoc } from './counts/document.js';
 import type { CertificateInfo, TlsMaterial } from './tls/certificate.js';
 
 export interface ClusterOptions {

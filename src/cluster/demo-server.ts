@@ -15,7 +15,6 @@ import { createRequestHandler, type HandlerOptions } from './handler.js';
 import type { TlsMaterial } from './tls/certificate.js';
 
 export type ServeProtocol = 'http' | 'https' | 'h2';
-export const SERVE_PROTOCOLS: readonly ServeProtocol[] = ['http', 'https', 'h2'];
 
 export type DemoServer = http.Server | https.Server | http2.Http2SecureServer;
 

@@ -5,9 +5,9 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { ratesBetween, renderServeLive, renderServeSummary } from '../report/serve-live.js';
-import type { RunningCluster } from '../server/primary.js';
-import type { ClusterStatsDoc } from '../server/stats/document.js';
-import { serveLogLine } from '../server/serve-log.js';
+import type { RunningCluster } from '../cluster/primary.js';
+import type { ClusterStatsDoc } from '../cluster/counts/document.js';
+import { serveLogLine } from '../cluster/serve-log.js';
 
 export const LIVE_INTERVAL_MS = 1_000;
 export const SUMMARY_INTERVAL_MS = 60_000;

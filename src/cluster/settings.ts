@@ -127,7 +127,7 @@ export async function certificateFor(settings: Pick<ClusterSettings, 'protocol' 
 export function workerEntryPath(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
-    const built = fileURLToPath(new URL('../../dist/server/worker.js', import.meta.url));
+    const built = fileURLToPath(new URL('../../dist/cluster/worker.js', import.meta.url));
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
     return built;
   }

@@ -18,7 +18,7 @@ import { certificateFor, clusterSettings, freezeSchedulingPolicy, resolvePort, w
 import type { CertificateInfo } from './tls/certificate.js';
 import { classifyExit, isListening, markListening, type ClusterPhase, type ExitStatus, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 import { readTcpMigrateReq } from './policy.js';
-import { EXACT_FLUSH_WAIT_MS, PrimaryStats } from './stats/primary-stats.js';
+import { EXACT_FLUSH_WAIT_MS, PrimaryStats } from './counts/primary-stats.js';
 import { captureRoundRobinListener, type RoundRobinListener } from '../node-internals/rr-listener.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
 

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import os from 'node:os';
-import type { CountedRoute } from './stats/document.js';
-import { DASHBOARD_COOKIE, type StatsRoutes } from './stats/endpoints.js';
-import type { RequestCounter } from './stats/worker-stats.js';
+import type { CountedRoute } from './counts/document.js';
+import { DASHBOARD_COOKIE, type StatsRoutes } from './counts/endpoints.js';
+import type { RequestCounter } from './counts/worker-stats.js';
 import { parseN, sumTo } from './sum.js';
 
 /** Who served a response: sent on every response as headers, so a load generator never parses bodies. */

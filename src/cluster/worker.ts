@@ -8,8 +8,8 @@ import { acceptedConnections, drainServer, unfinishedResponses } from './drain.j
 import { createDemoServer, type DemoServer } from './demo-server.js';
 import { currentIdentity } from './handler.js';
 import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
-import { createStatsRoutes, type StatsRoutes } from './stats/endpoints.js';
-import { WorkerStats } from './stats/worker-stats.js';
+import { createStatsRoutes, type StatsRoutes } from './counts/endpoints.js';
+import { WorkerStats } from './counts/worker-stats.js';
 
 function send(message: WorkerToPrimary, then?: () => void): void {
   if (process.send && process.connected) process.send(message, undefined, {}, () => then?.());

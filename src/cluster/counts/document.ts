@@ -85,6 +85,3 @@ export function demoRequests(byRoute: RouteCounts): number {
   for (const route of ['/', '/pid', '/api/:n'] as const) for (const cls of STATUS_CLASSES) sum += byRoute[route][cls];
   return sum;
 }
-
-/** The stats routes: answered from the primary's aggregate, never counted. */
-export const STATS_PATHS = ['/_cluster/stats', '/_cluster/events', '/metrics', '/dashboard'] as const;

@@ -2,7 +2,7 @@
  * The single-process contender of `compare`: the same request handler as the cluster workers, in one process,
  * without the cluster module. It logs as `serve --log json` does (a `ready` event with its URL), for spawn.ts.
  *
- *   node dist/server/single.js [port] [host] [maxN]
+ *   node dist/cluster/single.js [port] [host] [maxN]
  */
 import { serveLogLine } from './serve-log.js';
 import { drainServer } from './drain.js';
