@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { probeExitCode, runProbe, type ProbeOptions, type ProbeResult } from '../src/probe/run.js';
 import { renderProbeJson, renderProbeReport } from '../src/report/probe-report.js';
 import { formatClusterEvent } from '../src/report/cluster-log.js';
+import { formatInt } from '../src/report/style.js';
 import { DEFAULT_BACKOFF, startCluster, type ClusterEvent, type RunningCluster } from '../src/cluster/primary.js';
 import { binPath, request, runCli, waitFor, workerPid } from './helpers.js';
 
@@ -113,8 +114,11 @@ describe('probe --chaos', () => {
     // Retries are counted apart from failures: every request is ok or failed, whatever it took to get there.
     expect(route.requests).toBe(route.ok + route.failed);
     const text = renderProbeReport(result, plain);
-    expect(text).toMatch(/0 failed/);
-    if (route.retries > 0) expect(text).toContain(`${route.retries.toLocaleString('en-US')} retried`);
+    // The Requests line itself: "0 failed" alone also matches "10 failed", and a death's "0 failed requests in flight".
+    expect(text).toContain(`Requests: ${formatInt(route.requests)} · ${formatInt(route.ok)} ok · 0 failed`);
+    // Retried requests are said exactly when there were some (a kill usually costs one or two).
+    expect(text.includes(' retried'), text).toBe(route.retries > 0);
+    if (route.retries > 0) expect(text).toContain(`${formatInt(route.retries)} retried`);
   });
 
   it('without retries: failures are counted, attributed to the killed workers, and the exit code is 1', async () => {
