@@ -3,6 +3,7 @@
  * there are never zero live workers. A replacement that dies before listening stops the sequence and leaves the
  * old worker serving.
  */
+import { ExpectedError } from '../core/errors.js';
 import type { EventBody, ReloadResult } from './cluster-api.js';
 
 export interface ReloadableWorker {
@@ -26,6 +27,17 @@ export interface ReloadParts<W extends ReloadableWorker> {
   emit(event: EventBody): void;
 }
 
+/** A rolling restart that stopped: a replacement exited before it listened (the old worker keeps serving). */
+export class ReloadError extends ExpectedError {
+  override name = 'ReloadError';
+  constructor(
+    readonly oldPid: number,
+    readonly newPid: number,
+  ) {
+    super(`reload stopped: the replacement for worker ${oldPid} (new pid ${newPid}) exited before listening; ${oldPid} keeps serving`);
+  }
+}
+
 export async function rollingRestart<W extends ReloadableWorker>(parts: ReloadParts<W>): Promise<ReloadResult> {
   const { slots, emit } = parts;
   const replaced: ReloadResult['replaced'] = [];
@@ -39,7 +51,7 @@ export async function rollingRestart<W extends ReloadableWorker>(parts: ReloadPa
     if (outcome === 'exited') {
       // Keep the old worker serving: there must never be zero live workers.
       slot.current = old;
-      throw new Error(`reload stopped: the replacement for worker ${old.pid} exited before listening`);
+      throw new ReloadError(old.pid, next.pid);
     }
     // The new worker is listening; only now is the old one told to go.
     await parts.retire(old);

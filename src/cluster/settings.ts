@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { MissingBuildError } from '../core/errors.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ClusterStartError, SchedulingPolicyError, type ClusterOptions } from './cluster-api.js';
 import { DEFAULT_MAX_N } from './handler.js';
@@ -128,7 +129,7 @@ export function workerEntryPath(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const built = fileURLToPath(new URL('../../dist/cluster/worker.js', import.meta.url));
-    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
+    if (!existsSync(built)) throw new MissingBuildError(built);
     return built;
   }
   return fileURLToPath(new URL('./worker.js', import.meta.url));

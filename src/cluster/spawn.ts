@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ExpectedError } from '../core/errors.js';
+import { existsSync } from 'node:fs';
+import { ExpectedError, MissingBuildError } from '../core/errors.js';
 import { parseServeLogLine, type ServeLogEvent } from './serve-log.js';
 
 /** A server that did not become ready: one line (its own start-failed reason, or how it ended); `output` has the rest. */
@@ -37,14 +38,19 @@ export interface SpawnedServer {
 }
 
 /** The CLI's entry, as built: dist/cli.js (also when these sources run as TypeScript under vitest). */
+/** A built module beside this one (under vitest, the sources are TypeScript: dist/'s copy); missing → one line. */
+function builtEntry(fromDist: string, fromSources: string): string {
+  const file = fileURLToPath(new URL(fileURLToPath(import.meta.url).endsWith('.ts') ? fromSources : fromDist, import.meta.url));
+  if (!existsSync(file)) throw new MissingBuildError(file);
+  return file;
+}
+
 export function cliEntryPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/cli.js' : '../cli.js', import.meta.url));
+  return builtEntry('../cli.js', '../../dist/cli.js');
 }
 
 export function singleEntryPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.endsWith('.ts') ? '../../dist/cluster/single.js' : './single.js', import.meta.url));
+  return builtEntry('./single.js', '../../dist/cluster/single.js');
 }
 
 /** `cluster-demo serve <args> --log json` in a child process, once it is ready. */
@@ -100,12 +106,15 @@ export function spawnServer(script: string, args: string[], options: SpawnOption
         resolve({ url: event.url, pid: child.pid, child, readyPids: event.pids, events: () => events, output: () => output, exited, stop });
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => ((output += chunk.toString()), (stderr += chunk.toString())));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
       const failed = events.find((e) => e.type === 'start-failed');
-      // Its own one line when it logged one (start-failed), else its first `error:` line, else how it ended.
-      const said = output.split('\n').find((line) => line.startsWith('error: '))?.slice('error: '.length);
+      // Its own one line when it logged one (start-failed), else its first `error:` line, else the last line it
+      // wrote to stderr (a crash's message), with how it ended.
+      const lines = output.split('\n');
+      const said = lines.find((line) => line.startsWith('error: '))?.slice('error: '.length) ?? stderr.trim().split('\n').at(-1)?.trim();
       const ended = `the server exited (${signal ?? `code ${code}`}) before it was ready`;
       reject(new ServerStartError(failed?.type === 'start-failed' ? failed.message : said ? `${ended}: ${said}` : ended, output));
     });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import { OptionsError } from '../core/errors.js';
 import type { LoadOptions } from '../load/engine.js';
 import type { SchedulingPolicy } from '../cluster/policy.js';
-import type { SpawnedServer } from '../cluster/spawn.js';
+import { ServerStartError, type SpawnedServer } from '../cluster/spawn.js';
 import { median, minMax, round } from '../statistics/fairness.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
@@ -143,16 +143,26 @@ export function summarize(label: string, runs: Sample[]): ContenderSummary {
   };
 }
 
+/** A contender that did not start is named in the one line: which of the two failed matters. */
+async function startContender(contender: Contender): Promise<SpawnedServer> {
+  try {
+    return await contender.server();
+  } catch (err) {
+    if (err instanceof ServerStartError) throw new ServerStartError(`${contender.label} did not start: ${err.message}`, err.output);
+    throw err;
+  }
+}
+
 export async function runCompare(options: CompareOptions, observer: CompareObserver = {}): Promise<CompareResult> {
   validateCompareOptions(options);
   const [contenderA, contenderB] = contendersFor(options);
   const servers: SpawnedServer[] = [];
   try {
     observer.onStatus?.('starting servers');
-    const serverA = await contenderA.server();
+    const serverA = await startContender(contenderA);
     servers.push(serverA);
     stopIfAborted(options.signal);
-    const serverB = await contenderB.server();
+    const serverB = await startContender(contenderB);
     if (serverB !== serverA) servers.push(serverB);
     stopIfAborted(options.signal);
     const targetA = new URL(serverA.url);

@@ -31,6 +31,14 @@ export class ExpectedError extends OptionAwareError {
   override name = 'ExpectedError';
 }
 
+/** dist/ lacks a module the run needs: a clone that was not built (npm install --ignore-scripts), or a broken install. */
+export class MissingBuildError extends ExpectedError {
+  override name = 'MissingBuildError';
+  constructor(readonly file: string) {
+    super(`${file} is missing: run \`npm run build\` in a clone, or reinstall the package`);
+  }
+}
+
 /** A mistake in how the command line was written (the command layer's own checks): one line, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
