@@ -78,11 +78,24 @@ function ownWorkers(): Set<number> {
 }
 
 /**
+ * playwright-core (14 MB) is an optional dependency: only `browser` (and `fleet --browser`) drive a browser, so an
+ * install without it (`npm install --omit=optional`) runs every other command, and these say what to add.
+ */
+export async function loadPlaywright(): Promise<typeof import('playwright-core')> {
+  try {
+    return await import('playwright-core');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ExpectedError('the browser commands drive Chromium through playwright-core, an optional dependency that is not installed; add it with: npm install playwright-core');
+  }
+}
+
+/**
  * `trustSpki`: base64 SHA-256 of the public key of the one certificate to accept (the in-process cluster's or
  * fleet's self-signed one), through --ignore-certificate-errors-spki-list: narrower than ignoring every error.
  */
 export async function launchBrowser(executablePath: string, headed: boolean, trustSpki: string[] = []): Promise<LaunchedBrowser> {
-  const { chromium } = await import('playwright-core');
+  const { chromium } = await loadPlaywright();
   try {
     const before = new Set(childProcesses());
     // The caller owns Ctrl-C (it stops the browser and the cluster in order), so playwright must not.

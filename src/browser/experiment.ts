@@ -8,7 +8,7 @@ import { routeUrl } from '../load/url.js';
 import { startCluster, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
 import { describeCertificate, selfSignedCertificate, type TlsMaterial } from '../cluster/tls/certificate.js';
 import { summarizeScenario, toBrowserRequests, type ScenarioFacts, type ScenarioName } from './analyze.js';
-import { closeBrowser, launchBrowser, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
+import { closeBrowser, launchBrowser, loadPlaywright, RequestRecorder, type LaunchedBrowser, type RawBrowserRequest } from './driver.js';
 import { findBrowser } from '../external/find-program.js';
 import { browserConclusion, scenarioVerdict } from './verdict.js';
 
@@ -151,8 +151,9 @@ function interruption(signal: AbortSignal | undefined): <T>(work: Promise<T>) =>
 
 export async function runBrowserExperiment(options: BrowserOptions, observer: BrowserObserver = {}): Promise<BrowserResult> {
   const started = Date.now();
-  // Find the browser before booting anything: a missing one is the commonest failure.
+  // Find the browser (and the optional playwright-core) before booting anything: a missing one is the commonest failure.
   const found = findBrowser(options.browserPath, options.env);
+  await loadPlaywright();
   const untilInterrupted = interruption(options.signal);
   const protocols = options.url ? [] : (options.protocols ?? ['http/1.1']);
   // HTTP/2 in-process: the certificate is made first, so the browser trusts exactly it from its start.

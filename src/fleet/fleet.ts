@@ -15,7 +15,8 @@ import { findFreePort, type SchedulingPolicy } from '../cluster/primary.js';
 import { spawnServe, type SpawnedServer } from '../cluster/spawn.js';
 import { selfSignedCertificate, type TlsMaterial } from '../cluster/tls/certificate.js';
 import { renderNginxConfig, type Balance } from './nginx-config.js';
-import { findNginx } from '../external/find-program.js';
+import { findBrowser, findNginx } from '../external/find-program.js';
+import { loadPlaywright } from '../browser/driver.js';
 import { nginxVersion, startNginx, waitUntilAnswering, type RunningNginx } from './nginx.js';
 
 export type FleetProbeOptions = Pick<ProbeOptions, 'concurrency' | 'requests' | 'durationMs' | 'route' | 'n' | 'timeoutMs' | 'keepAlive' | 'connections' | 'retries'>;
@@ -126,6 +127,11 @@ function browseThrough(url: URL, tls: TlsMaterial | undefined, options: FleetOpt
 
 export async function runFleet(options: FleetOptions, observer: FleetObserver = {}): Promise<FleetResult> {
   const nginxPath = findNginx(options.nginxPath);
+  // --browser: what it needs is checked before any instance starts.
+  if (options.browser) {
+    findBrowser(options.browser.browserPath);
+    await loadPlaywright();
+  }
   const version = await nginxVersion(nginxPath);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cluster-demo-fleet-'));
   const starting: Array<Promise<{ server: SpawnedServer; host: FleetHost }>> = [];
