@@ -1,6 +1,6 @@
 /**
  * Runs once before the suite:
- * - builds dist/ (tsc, then the assets), because the clusters the tests start run their workers from dist/:
+ * - builds dist/ (tsc, then the assets and the dashboard's bundled script), because the clusters the tests start run their workers from dist/:
  *   running vitest straight after editing src/ never tests stale code;
  * - says which tests are skipped for a missing program and why, or, in CI, fails the run (see external.ts).
  */
@@ -19,6 +19,7 @@ function build(): void {
   try {
     run([tsc, '-p', 'tsconfig.json']);
     run([path.join('scripts', 'copy-assets.mjs')]);
+    run([path.join('scripts', 'build-dashboard.mjs')]);
   } catch {
     throw new Error('the build failed (tsc -p tsconfig.json, above): the tests run their workers from dist/');
   }

@@ -4,7 +4,7 @@
  * named when same-URL tabs waited for each other while distinct-URL tabs did not); otherwise the text says
  * what was seen. Pure.
  */
-import { formatMs } from '../report/style.js';
+import { formatMs } from '../report/format.js';
 import { overlapsPrevious, waitedForConnection, type BrowserRequest, type ScenarioFacts } from './analyze.js';
 
 /** Below this a request counts as sent at once (the browser's own scheduling takes tens of ms). */

@@ -12,16 +12,14 @@ export interface ParsedResponse {
   primaryPid: number | undefined;
 }
 
+import { pidFromBody } from './pid-from-body.js';
+export { pidFromBody };
+
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 64 * 1024;
 const MAX_BODY_KEPT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-/** The PID in a seed-style body: `Which PID handled this process: 54322`, `… at pid: 54323`, or JSON `"pid":1`. */
-export function pidFromBody(body: string): number | undefined {
-  const match = /PID handled this process:\s*(\d+)/i.exec(body) ?? /\bat pid:\s*(\d+)/i.exec(body) ?? /"pid"\s*:\s*(\d+)/.exec(body);
-  return match ? Number(match[1]) : undefined;
-}
 
 /** Decodes a complete chunked body; undefined while it is not complete yet. */
 export function decodeChunked(raw: Buffer): Buffer | undefined {

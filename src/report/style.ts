@@ -1,6 +1,9 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 
+// The pure number formats live in format.ts (the dashboard's browser script uses them too); re-exported here.
+export { formatInt, formatMs, formatMsOrDash, formatPercent } from './format.js';
+
 /**
  * Colour decision in one place: --no-color or a non-empty NO_COLOR turns it off; otherwise chalk's own
  * detection of the terminal decides (FORCE_COLOR can turn it on for pipes).
@@ -18,27 +21,6 @@ export function bar(value: number, max: number, width: number): string {
   const full = Math.floor(eighths / 8);
   const partial = eighths % 8;
   return '█'.repeat(full) + (partial ? '▏▎▍▌▋▊▉'[partial - 1]! : '');
-}
-
-/** A latency that may not exist (a worker that answered nothing): '–'. */
-export function formatMsOrDash(ms: number | null): string {
-  return ms === null ? '–' : formatMs(ms);
-}
-
-export function formatMs(ms: number): string {
-  // The unit and precision are chosen on the rounded value, so 99.96 reads "100 ms", not "100.0 ms".
-  if (Number(ms.toFixed(0)) >= 1000) return `${(ms / 1000).toFixed(2)} s`;
-  if (Number(ms.toFixed(1)) >= 100) return `${ms.toFixed(0)} ms`;
-  if (Number(ms.toFixed(2)) >= 10) return `${ms.toFixed(1)} ms`;
-  return `${ms.toFixed(2)} ms`;
-}
-
-export function formatInt(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
-export function formatPercent(fraction: number): string {
-  return `${(fraction * 100).toFixed(1)}%`;
 }
 
 /** The tables of every report: no rule between rows, colour only when the chalk instance has it. */

@@ -29,9 +29,13 @@ export const DASHBOARD_COOKIE = 'cluster-demo-dashboard=1';
 
 let dashboardTemplate: string | undefined;
 
-/** The page, read once; it sits beside this module (src/ under vitest, dist/ once built: the build copies it). */
+/**
+ * The page, read once: the built one (its script bundled in by scripts/build-dashboard.mjs) beside this module in
+ * dist/; under vitest these sources are TypeScript, and the page is still dist/'s.
+ */
 function dashboardHtml(): string {
-  dashboardTemplate ??= readFileSync(new URL('./dashboard.html', import.meta.url), 'utf8');
+  const fromSources = import.meta.url.endsWith('.ts');
+  dashboardTemplate ??= readFileSync(new URL(fromSources ? '../../../dist/cluster/counts/dashboard.html' : './dashboard.html', import.meta.url), 'utf8');
   return dashboardTemplate;
 }
 
