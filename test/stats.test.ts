@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { bar, formatMs } from '../src/report/style.js';
 import { attributeFailures, type Death, type TimedFailure } from '../src/statistics/attribution.js';
-import { jainIndex, maxMinRatio, median, minMax, padWithSilentWorkers, round, shares } from '../src/statistics/fairness.js';
+import { jainIndex, maxMinRatio, median, minMax, padWithSilentWorkers, pairedRatio, round, shares } from '../src/statistics/fairness.js';
 import { newLatencyHistogram, recordMs, summarizeLatency } from '../src/statistics/latency.js';
 import { withSilentWorkers, type RouteReport } from '../src/load/summary.js';
 
@@ -271,5 +271,23 @@ describe('withSilentWorkers: every known worker is a row', () => {
     const same = route([served]);
     expect(withSilentWorkers(same, [{ pid: 11 }], 1)).toBe(same);
     expect(withSilentWorkers(route([served]), [{ pid: 21, host: 'other', primaryPid: 20 }], 2).workers[1]).toMatchObject({ pid: 21, host: 'other', primaryPid: 20, requests: 0 });
+  });
+});
+
+describe('pairedRatio: the median of per-run ratios, the one statistic of compare and the bench', () => {
+  it('pairs run i with run i, which a ratio of medians does not', () => {
+    // B was half of A in two of three side-by-side runs; the medians come from different runs and say 2×.
+    const a = [10_000, 1_000, 1_000];
+    const b = [5_000, 500, 2_000];
+    expect(pairedRatio(b, a)).toEqual({ ratio: 0.5, range: { min: 0.5, max: 2 } });
+    expect(median(b) / median(a)).toBe(2);
+    expect(pairedRatio([2, 9, 3], [1, 10, 1])).toEqual({ ratio: 2, range: { min: 0.9, max: 3 } });
+    expect(pairedRatio([1, 2, 3, 4], [1, 1, 1, 1])).toEqual({ ratio: 2.5, range: { min: 1, max: 4 } });
+  });
+
+  it('leaves out runs where A measured nothing; none left → 0', () => {
+    expect(pairedRatio([5, 7], [0, 7])).toEqual({ ratio: 1, range: { min: 1, max: 1 } });
+    expect(pairedRatio([5], [0])).toEqual({ ratio: 0, range: { min: 0, max: 0 } });
+    expect(pairedRatio([], [])).toEqual({ ratio: 0, range: { min: 0, max: 0 } });
   });
 });

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import { summarize, type CompareObserver, type CompareOptions, type ContenderSummary } from './runner.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
-import { round } from '../statistics/fairness.js';
+import { pairedRatio } from '../statistics/fairness.js';
 import { supportsReusePort, type SchedulingPolicy } from '../cluster/policy.js';
 import type { SpawnedServer } from '../cluster/spawn.js';
 
@@ -15,7 +15,10 @@ export type PolicyContender = 'single' | SchedulingPolicy;
 
 export interface PolicyResult extends Omit<ContenderSummary, 'label'> {
   policy: PolicyContender;
-  /** req/s over the single process's (medians); 1 for the single process itself. */
+  /**
+   * req/s over the single process's: the median of the per-run ratios (every run visits every contender, so a
+   * run's ratio is a pair measured side by side); 1 for the single process itself.
+   */
   vsSingle: number;
 }
 
@@ -60,7 +63,7 @@ const WHILE_BUSY: Record<PolicyContender, string> = {
   reuseport: 'the kernel picks a socket by hash, busy worker or not',
 };
 
-/** Which policy cost what against the single process, from the medians. Pure. */
+/** Which policy cost what against the single process, from the per-run ratios' medians. Pure. */
 export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results'>, workers: number, cores: number): string {
   const cluster = workload.results.filter((r) => r.policy !== 'single');
   if (cluster.length === 0) return `${workload.name}: nothing to compare`;
@@ -110,8 +113,8 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
         }
       }
       const summaries = contenders.map((c, i) => ({ policy: c.policy, ...summarize(c.policy, samples[i]!) }));
-      const singleRps = summaries[0]!.rps;
-      const results: PolicyResult[] = summaries.map(({ label: _label, ...s }) => ({ ...s, vsSingle: singleRps > 0 ? round(s.rps / singleRps, 3) : 0 }));
+      const single = summaries[0]!.runsRps;
+      const results: PolicyResult[] = summaries.map(({ label: _label, ...s }) => ({ ...s, vsSingle: pairedRatio(s.runsRps, single).ratio }));
       workloads.push({ name: workload.name, description: workload.description, results, verdict: policiesVerdict({ name: workload.name, results }, options.workers, os.availableParallelism()) });
     }
     return { mode: 'policies', cores: os.availableParallelism(), workers: options.workers, runs: options.runs, concurrency: options.concurrency, n: options.n, skipped, workloads };

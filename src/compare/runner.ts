@@ -8,7 +8,7 @@ import { OptionsError } from '../core/errors.js';
 import type { LoadOptions } from '../load/engine.js';
 import type { SchedulingPolicy } from '../cluster/policy.js';
 import { ServerStartError, type SpawnedServer } from '../cluster/spawn.js';
-import { median, minMax, round } from '../statistics/fairness.js';
+import { median, minMax, pairedRatio, round } from '../statistics/fairness.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
 
@@ -53,9 +53,9 @@ export interface WorkloadResult {
   description: string;
   a: ContenderSummary;
   b: ContenderSummary;
-  /** b.rps / a.rps (medians). */
+  /** B over A: the median of the per-run ratios (run i of B over run i of A, measured side by side). */
   ratio: number;
-  /** min–max of the per-run ratios (run i of B over run i of A). */
+  /** min–max of the same per-run ratios. */
   ratioRange: { min: number; max: number };
   /** True when A's and B's req/s ranges overlap: the difference is within the run-to-run noise. */
   spreadExceedsDifference: boolean;
@@ -187,15 +187,15 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
       }
       const a = summarize(contenderA.label, samplesA);
       const b = summarize(contenderB.label, samplesB);
-      const perRun = samplesB.map((s, i) => (samplesA[i]!.report.rps > 0 ? s.report.rps / samplesA[i]!.report.rps : NaN));
-      const ratioRange = minMax(perRun.map((r) => round(r, 3)));
+      // The same statistic as the bench: the median of the per-run (paired) ratios, and their min–max.
+      const paired = pairedRatio(b.runsRps, a.runsRps);
       workloads.push({
         name: workload.name,
         description: workload.description,
         a,
         b,
-        ratio: a.rps > 0 ? round(b.rps / a.rps, 3) : 0,
-        ratioRange,
+        ratio: paired.ratio,
+        ratioRange: paired.range,
         spreadExceedsDifference: a.rpsRange.max >= b.rpsRange.min && b.rpsRange.max >= a.rpsRange.min,
       });
     }

@@ -55,3 +55,14 @@ export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * B over A from runs measured side by side (run i of B against run i of A): the median of the per-run ratios,
+ * and their min–max. Pairing cancels drift between runs that a ratio of the two medians would keep. Runs where A
+ * measured nothing are left out; none left → 0.
+ */
+export function pairedRatio(b: readonly number[], a: readonly number[]): { ratio: number; range: { min: number; max: number } } {
+  const ratios = b.flatMap((value, i) => (a[i] !== undefined && a[i]! > 0 ? [value / a[i]!] : []));
+  if (ratios.length === 0) return { ratio: 0, range: { min: 0, max: 0 } };
+  return { ratio: round(median(ratios), 3), range: { min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3) } };
+}
