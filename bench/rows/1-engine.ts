@@ -35,10 +35,11 @@ export const engineRow: RowPlan = {
       hey: { id: '1a', title: `Load engine vs \`hey -disable-keepalive\` (c=${concurrency}, /pid, ${requests / 1000}k req/run)`, goal: { op: '>=', value: 1.0 }, goalText: '≥ 1.00×', unit: '×', digits: 2 },
       ab: { id: '1b', title: `Load engine vs \`ab\` (c=${concurrency}, /pid, ${requests / 1000}k req/run)`, goal: { op: '>=', value: 0.8 }, goalText: '≥ 0.80×', unit: '×', digits: 2 },
       net: { id: '1c', title: "(info) the engine's `net` transport vs `ab`", goal: null, goalText: 'none (info)', unit: '×', digits: 2 },
+      cpu: { id: '1d', title: "Generator CPU per request: the engine's ÷ ab's (same pairs as 1b)", goal: { op: '<=', value: 1.25 }, goalText: '≤ 1.25×', unit: '×', digits: 2 },
     } as const;
     const noHey = ctx.missingTools(['hey']);
     const noAb = ctx.missingTools(['ab']);
-    if (noHey && noAb) return [skipped(specs.hey, noHey), skipped(specs.ab, noAb), skipped(specs.net, noAb)];
+    if (noHey && noAb) return [skipped(specs.hey, noHey), skipped(specs.ab, noAb), skipped(specs.net, noAb), skipped(specs.cpu, noAb)];
     const server = await ctx.serve();
     const url = `${server.url}/pid`;
     const limitMs = 120_000;
@@ -69,10 +70,15 @@ export const engineRow: RowPlan = {
       `${r0(medianOf(all(name), (m) => usPerRequest(m.clientCpuS, m.completed)))} µs of generator CPU and ${r0(medianOf(all(name), (m) => usPerRequest(m.serverCpuS, m.completed)))} µs of server CPU per request`;
     const errors = (name: Contender) => all(name).reduce((s, m) => s + m.errors, 0);
     const ratio = (a: Contender, b: Contender) => ratioStats(kept.map((g) => [g[a].rps, g[b].rps] as const), discarded);
+    const clientCpu = (m: Measured) => usPerRequest(m.clientCpuS, m.completed) ?? NaN;
+    const cpuRatio = ratioStats(kept.map((g) => [clientCpu(g.engine), clientCpu(g.ab)] as const), discarded);
     return [
       noHey ? skipped(specs.hey, noHey) : measured(specs.hey, ratio('engine', 'hey'), `the engine (\`runLoad\`, its 'raw' transport) ${rps('engine')} req/s vs hey ${rps('hey')} req/s (medians); errors: engine ${errors('engine')}, hey ${errors('hey')}. Engine: ${cpuLine('engine')}; hey: ${cpuLine('hey')}.`),
       noAb ? skipped(specs.ab, noAb) : measured(specs.ab, ratio('engine', 'ab'), `engine ${rps('engine')} req/s vs ab ${rps('ab')} req/s (medians); errors: ab ${errors('ab')}. ab: ${cpuLine('ab')}.`),
       noAb ? skipped(specs.net, noAb) : measured(specs.net, ratio('net', 'ab'), `the engine on \`net.Socket\` (its fallback where libuv's TCP handle is not reachable): ${rps('net')} req/s vs ab ${rps('ab')} req/s; errors ${errors('net')}; ${cpuLine('net')}. Ratio ${r2(ratio('net', 'ab').median)}.`),
+      noAb
+        ? skipped(specs.cpu, noAb)
+        : measured(specs.cpu, cpuRatio, `generator CPU per request (user + system, from /proc): the engine ${r0(medianOf(all('engine'), clientCpu))} µs (this whole process: the engine and the bench around it), ab ${r0(medianOf(all('ab'), clientCpu))} µs (its process, reaped); where the engine's time goes: NOTES.md, "Generator CPU".`),
     ];
   },
 };
