@@ -133,7 +133,8 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
       const result = await cli.done;
       expect(result.code).toBe(130);
       expect(lines(result.stderr)).toEqual(['interrupted: the browser and the cluster were stopped']);
-      await waitFor('every process the CLI started to be gone', () => (started.every((pid) => !isAlive(pid)) ? true : undefined), 5_000);
+      // Gone when the command returns, not a moment later: it waits for Chromium's helpers, not only its main process.
+      expect(started.filter(isAlive)).toEqual([]);
     } finally {
       cli.kill('SIGKILL');
     }
