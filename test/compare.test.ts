@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare/runner.js';
 import { renderCompareJson, renderCompareReport, workloadVerdict } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
+import { pairedRatio } from '../src/statistics/fairness.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
 
@@ -29,7 +30,8 @@ function expectJsonShape(result: CompareResult, mode: string, workloads: string[
       expect(Object.keys(side)).toEqual(expect.arrayContaining(['label', 'rps', 'latencyMs', 'failed', 'workersSeen']));
       expect(Object.keys(side.latencyMs)).toEqual(expect.arrayContaining(['p50', 'p99', 'max']));
     }
-    expect(w.ratio).toBeCloseTo(w.b.rps / w.a.rps, 2);
+    // B over A is the median of the per-run ratios (runs measured side by side), with their min–max.
+    expect({ ratio: w.ratio, range: w.ratioRange }).toEqual(pairedRatio(w.b.runsRps, w.a.runsRps));
   }
 }
 
