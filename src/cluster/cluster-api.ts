@@ -28,6 +28,8 @@ export interface ClusterOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** End a keep-alive or HTTP/2 connection older than this gracefully, so clients reconnect and spread again, ms. */
+  maxConnectionAgeMs?: number;
   backoff?: Partial<BackoffOptions>;
   /**
    * Per-worker counts gathered by the primary, and the routes that show them (/_cluster/stats, /_cluster/events,

@@ -10,6 +10,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type net from 'node:net';
+import { limitConnectionAge } from './connection-age.js';
 import { trackConnections } from './drain.js';
 import { createRequestHandler, type HandlerOptions } from './handler.js';
 import type { TlsMaterial } from './tls/certificate.js';
@@ -25,6 +26,8 @@ export interface DemoServerOptions extends HandlerOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** End a connection older than this gracefully (connection-age.ts); undefined: never. */
+  maxConnectionAgeMs?: number;
   /** How long a client may take to finish its TLS handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
 }
@@ -90,6 +93,7 @@ export function createDemoServer(options: DemoServerOptions): DemoServer {
   const listener = createRequestHandler(options) as http.RequestListener;
   const server = protocol === 'http' ? http.createServer(http1Options(options), listener) : secureServer(protocol, options, listener);
   trackConnections(server, protocol !== 'http');
+  if (options.maxConnectionAgeMs !== undefined) limitConnectionAge(server, protocol, options.maxConnectionAgeMs);
   server.on('clientError', answerClientError);
   // Garbage instead of a TLS handshake, or a handshake that timed out: close that connection, nothing else.
   if (protocol !== 'http') server.on('tlsClientError', (_err: Error, socket: net.Socket) => socket.destroy());

@@ -26,6 +26,8 @@ export interface WorkerConfig {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** `serve --max-connection-age`: end older connections gracefully; undefined: never. */
+  maxConnectionAgeMs?: number;
 }
 
 export const WORKER_CONFIG_ENV = 'CLUSTER_DEMO_WORKER_CONFIG';

@@ -114,6 +114,7 @@ export function workerConfig(settings: ClusterSettings, port: number): WorkerCon
     headersTimeoutMs: settings.headersTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+    maxConnectionAgeMs: settings.maxConnectionAgeMs,
   };
 }
 

@@ -46,6 +46,7 @@ server = createDemoServer({
   headersTimeoutMs: config.headersTimeoutMs,
   requestTimeoutMs: config.requestTimeoutMs,
   keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+  maxConnectionAgeMs: config.maxConnectionAgeMs,
   counter: stats,
   statsRoutes: routes,
 });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { LIMITS, parseChoice, parseHost, parsePort, parsePositiveInt, parseSched, parseWorkers, seconds } from './options.js';
 import type { SchedulingPolicy } from '../cluster/primary.js';
-import { newCommand } from './common.js';
+import { durationOption, newCommand } from './common.js';
 
 interface ServeFlags {
   port: number;
@@ -12,6 +12,7 @@ interface ServeFlags {
   maxN: number;
   grace: number;
   headersTimeout?: number;
+  maxConnectionAge?: number;
   name?: string;
   log: 'human' | 'json';
   stats?: boolean;
@@ -38,6 +39,7 @@ export function makeServeCommand(): Command {
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', seconds(LIMITS.graceSeconds), 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
     .option('--headers-timeout <seconds>', "how long a client may take to send its request headers (Node's default: 60)", seconds(LIMITS.headersTimeoutSeconds, " (Node's request timeout)"))
+    .addOption(durationOption('--max-connection-age <time>', 'end a keep-alive or HTTP/2 connection older than this gracefully (connection: close on its next response; GOAWAY), so long-lived clients reconnect and spread again, e.g. 30s'))
     .option('--tls', 'HTTPS (HTTP/1.1 over TLS)', false)
     .option('--h2', 'HTTPS offering HTTP/2 and HTTP/1.1 by ALPN (curl, browsers and old clients all work)', false)
     .option('--cert <file>', 'with --tls or --h2: your certificate, PEM (default: a self-signed one for localhost, 127.0.0.1 and ::1, made at start, in memory)')
@@ -67,6 +69,7 @@ Examples:
   $ cluster-demo serve --host 0.0.0.0 --name web-1     # one of several hosts behind a load balancer
   $ cluster-demo serve --log json | jq .type           # the lifecycle as JSON lines
   $ cluster-demo serve --h2                            # HTTPS with HTTP/2: one browser, one connection, one worker
+  $ cluster-demo serve --max-connection-age 30s        # kept connections end gracefully and spread again
   $ curl -k --http2 https://127.0.0.1:3000/pid
   $ open http://127.0.0.1:3000/dashboard               # every worker's count, live, in your browser
   $ curl http://127.0.0.1:3000/metrics                 # the same for Prometheus (gathered by the primary)
@@ -96,6 +99,7 @@ Examples:
         maxN: opts.maxN,
         graceSeconds: opts.grace,
         headersTimeoutSeconds: opts.headersTimeout,
+        maxConnectionAgeMs: opts.maxConnectionAge,
         name: opts.name,
         log: opts.log,
         stats: opts.stats,

@@ -27,6 +27,8 @@ export interface ServeOptions {
   maxN: number;
   graceSeconds: number;
   headersTimeoutSeconds?: number;
+  /** End older keep-alive and HTTP/2 connections gracefully, ms; undefined: never. */
+  maxConnectionAgeMs?: number;
   name?: string;
   log: LogFormat;
   /** undefined: counted, routes on a loopback host only; true: routes on any host; false: no stats. */
@@ -65,6 +67,7 @@ async function start(options: ServeOptions, log: (event: ServeLogEvent) => void,
       name: options.name,
       graceMs: options.graceSeconds * 1000,
       headersTimeoutMs: options.headersTimeoutSeconds !== undefined ? options.headersTimeoutSeconds * 1000 : undefined,
+      maxConnectionAgeMs: options.maxConnectionAgeMs,
       stats: options.stats,
       onEvent: (event: ClusterEvent) => log(event),
       signal,
