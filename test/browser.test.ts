@@ -48,34 +48,52 @@ describe('browser: a missing browser and usage mistakes (no browser needed)', ()
   });
 });
 
+/** `browser --workers 2` with its default scenarios, as JSON; checks what must hold in every run. */
+async function runDefaultScenarios(env: NodeJS.ProcessEnv): Promise<BrowserResult> {
+  // n = 2e8 is about 0.25 s here: enough for the queueing to show, short enough for a quick test.
+  const result = await runCli(['browser', '--workers', '2', '--n', '200000000', '--fetches', '8', '--json'], { env, timeoutMs: 60_000 });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const doc = JSON.parse(result.stdout) as BrowserResult;
+  expectSchema('browser', doc);
+  expect(doc).toMatchObject({ inProcess: true, workers: 2, policy: 'rr', n: 200_000_000, allOk: true, browser: { name: 'Chromium', path: chromium.path, headless: true } });
+  expect(doc.browser.version).toMatch(/^\d+\.\d+/);
+  expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
+  for (const s of doc.scenarios) {
+    for (const r of s.requests) {
+      expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'host', 'index', 'pid', 'primaryPid', 'protocol', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
+      expect(r).toMatchObject({ status: 200, error: null });
+      expect(r.pid).toBeGreaterThan(0);
+      expect(r.endedMs!).toBeGreaterThanOrEqual(r.startedMs!);
+    }
+    expect(typeof s.verdict).toBe('string');
+  }
+
+  // Same-URL tabs wait for each other (the cache lock) in every run, and the verdict says what was seen.
+  const same = doc.scenarios[0]!;
+  expect(same.serialized).toBe(true);
+  expect(same.pids.length).toBeLessThanOrEqual(same.connections.length);
+  expect(same.verdict).toMatch(same.connections.length === 1 ? /, all 4 on connection \d+ → / : new RegExp(`, over ${same.connections.length} connections \\(\\d+ new\\) → `));
+  return doc;
+}
+
 describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster', () => {
   const env = { CHROME_PATH: chromium.path };
 
   it('same URL → 1 PID on 1 connection, one tab after another; distinct URLs → 2 PIDs; a fetch burst → 2 to 6 connections', async () => {
-    // n = 2e8 is about 0.25 s here: enough for the queueing to show, short enough for a quick test.
-    const result = await runCli(['browser', '--workers', '2', '--n', '200000000', '--fetches', '8', '--json'], { env, timeoutMs: 60_000 });
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    const doc = JSON.parse(result.stdout) as BrowserResult;
-    expectSchema('browser', doc);
-    expect(doc).toMatchObject({ inProcess: true, workers: 2, policy: 'rr', n: 200_000_000, allOk: true, browser: { name: 'Chromium', path: chromium.path, headless: true } });
-    expect(doc.browser.version).toMatch(/^\d+\.\d+/);
-    expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
-    for (const s of doc.scenarios) {
-      for (const r of s.requests) {
-        expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'host', 'index', 'pid', 'primaryPid', 'protocol', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
-        expect(r).toMatchObject({ status: 200, error: null });
-        expect(r.pid).toBeGreaterThan(0);
-        expect(r.endedMs!).toBeGreaterThanOrEqual(r.startedMs!);
-      }
-      expect(typeof s.verdict).toBe('string');
+    // Chromium lets the next same-URL tab go once the previous response's headers are in; on a loaded machine the
+    // connection may not be back in the idle pool yet, and the tab gets a second connection (and maybe the other
+    // worker). The verdict must then say so (checked below); the user's symptom, one connection and one PID, must
+    // show in one of two runs.
+    let doc: BrowserResult | undefined;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      doc = await runDefaultScenarios(env);
+      if (doc.scenarios[0]!.connections.length === 1) break;
     }
-
-    const [same, distinct, burst] = doc.scenarios as [BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number]];
+    const [same, distinct, burst] = doc!.scenarios as [BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number]];
     expect(same.requests).toHaveLength(4);
-    expect(same.pids).toHaveLength(1);
     expect(same.connections).toHaveLength(1);
-    expect(same.serialized).toBe(true);
+    expect(same.pids).toHaveLength(1);
     const queued = [...same.requests].sort((a, b) => a.startedMs! - b.startedMs!).map((r) => r.queuedMs!);
     for (let i = 1; i < queued.length; i++) expect(queued[i]).toBeGreaterThan(queued[i - 1]!);
     expect(same.verdict).toMatch(/^4 tabs, same URL: served one after another \(tab \d queued .*\), all 4 on connection \d+ → 1 PID of 2 workers\. Chromium sends one request per URL at a time/);
@@ -85,7 +103,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(burst.requests).toHaveLength(8);
     expect(burst.connections.length).toBeGreaterThanOrEqual(2);
     expect(burst.connections.length).toBeLessThanOrEqual(6);
-    expect(doc.conclusion).toMatch(/^One PID in the tabs is the browser's doing/);
+    expect(doc!.conclusion).toMatch(/^One PID in the tabs is the browser's doing/);
   });
 
   it('--h2: every scenario over one HTTP/2 connection and one PID; Chromium trusted exactly the cluster\'s certificate', async () => {
