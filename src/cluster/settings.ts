@@ -3,10 +3,8 @@
  * process; the port (0 → a free one); what every worker is told at fork time; and the worker's entry file.
  */
 import cluster from 'node:cluster';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { MissingBuildError } from '../core/errors.js';
+import { builtFile } from '../core/built-file.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { ClusterStartError, SchedulingPolicyError, type ClusterOptions } from './cluster-api.js';
 import { DEFAULT_MAX_N } from './handler.js';
@@ -127,11 +125,5 @@ export async function certificateFor(settings: Pick<ClusterSettings, 'protocol' 
 
 /** The compiled worker entry; when these sources run as TypeScript (under vitest), the built copy in dist/. */
 export function workerEntryPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const built = fileURLToPath(new URL('../../dist/cluster/worker.js', import.meta.url));
-    if (!existsSync(built)) throw new MissingBuildError(built);
-    return built;
-  }
-  return fileURLToPath(new URL('./worker.js', import.meta.url));
+  return builtFile(import.meta.url, './worker.js', '../../dist/cluster/worker.js');
 }

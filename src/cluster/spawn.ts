@@ -5,9 +5,8 @@
  * real `cluster-demo serve`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-import { ExpectedError, MissingBuildError } from '../core/errors.js';
+import { builtFile } from '../core/built-file.js';
+import { ExpectedError } from '../core/errors.js';
 import { parseServeLogLine, type ServeLogEvent } from './serve-log.js';
 
 /** A server that did not become ready: one line (its own start-failed reason, or how it ended); `output` has the rest. */
@@ -38,19 +37,12 @@ export interface SpawnedServer {
 }
 
 /** The CLI's entry, as built: dist/cli.js (also when these sources run as TypeScript under vitest). */
-/** A built module beside this one (under vitest, the sources are TypeScript: dist/'s copy); missing → one line. */
-function builtEntry(fromDist: string, fromSources: string): string {
-  const file = fileURLToPath(new URL(fileURLToPath(import.meta.url).endsWith('.ts') ? fromSources : fromDist, import.meta.url));
-  if (!existsSync(file)) throw new MissingBuildError(file);
-  return file;
-}
-
 export function cliEntryPath(): string {
-  return builtEntry('../cli.js', '../../dist/cli.js');
+  return builtFile(import.meta.url, '../cli.js', '../../dist/cli.js');
 }
 
 export function singleEntryPath(): string {
-  return builtEntry('./single.js', '../../dist/cluster/single.js');
+  return builtFile(import.meta.url, './single.js', '../../dist/cluster/single.js');
 }
 
 /** `cluster-demo serve <args> --log json` in a child process, once it is ready. */

@@ -9,6 +9,7 @@
  * They expose the cluster's counters and lifecycle only: no environment, arguments or paths.
  */
 import { readFileSync } from 'node:fs';
+import { builtFile } from '../../core/built-file.js';
 import type { DemoRequest, DemoResponse } from '../handler.js';
 import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
 import type { ClusterStatsDoc } from './document.js';
@@ -34,8 +35,7 @@ let dashboardTemplate: string | undefined;
  * dist/; under vitest these sources are TypeScript, and the page is still dist/'s.
  */
 function dashboardHtml(): string {
-  const fromSources = import.meta.url.endsWith('.ts');
-  dashboardTemplate ??= readFileSync(new URL(fromSources ? '../../../dist/cluster/counts/dashboard.html' : './dashboard.html', import.meta.url), 'utf8');
+  dashboardTemplate ??= readFileSync(builtFile(import.meta.url, './dashboard.html', '../../../dist/cluster/counts/dashboard.html'), 'utf8');
   return dashboardTemplate;
 }
 
