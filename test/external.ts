@@ -1,5 +1,6 @@
 /**
- * External programs some tests drive for real: Chromium (the browser command), nginx (fleet) and curl (HTTP/2
+ * External programs some tests drive for real: Chromium (the browser command), nginx (fleet) and its stream module
+ * (fleet --lb l4), and curl (HTTP/2
  * from a client that is not ours).
  * On a developer's machine without them those tests are skipped, and the global setup says so once, with the
  * fix. In CI (`CI` set, or CLUSTER_DEMO_REQUIRE_EXTERNAL=1) a missing program fails the run instead: .ci/run
@@ -7,6 +8,7 @@
  * Not a test file (vitest only collects *.test.ts).
  */
 import { findBrowser, findNginx, findOnPath } from '../src/external/find-program.js';
+import { findStreamModule } from '../src/external/nginx-stream.js';
 
 export interface ExternalProgram {
   /** What the tests that need it are called in the skip line. */
@@ -28,6 +30,16 @@ function found(find: () => string): Pick<ExternalProgram, 'path' | 'missing'> {
 export const chromium: ExternalProgram = { tests: 'browser tests', ...found(() => findBrowser(undefined).path) };
 
 export const nginx: ExternalProgram = { tests: 'nginx (fleet) tests', ...found(() => findNginx(undefined)) };
+
+/** nginx with its stream module (fleet --lb l4): Debian and Ubuntu ship it apart, as libnginx-mod-stream. */
+export const nginxStream: ExternalProgram = {
+  tests: 'nginx stream (fleet --lb l4) tests',
+  ...found(() => {
+    const nginxPath = findNginx(undefined);
+    findStreamModule(nginxPath);
+    return nginxPath;
+  }),
+};
 
 export const curl: ExternalProgram = {
   tests: 'curl (HTTP/2) tests',

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { chromium, curl, externalRequired, nginx } from './external.js';
+import { chromium, curl, externalRequired, nginx, nginxStream } from './external.js';
 
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 
@@ -27,7 +27,8 @@ function build(): void {
 
 export default function setup(): void {
   build();
-  const missing = [chromium, nginx, curl].filter((program) => program.path === undefined);
+  // Without nginx, the stream tests' line would only repeat nginx's.
+  const missing = [chromium, nginx, ...(nginx.path ? [nginxStream] : []), curl].filter((program) => program.path === undefined);
   for (const program of missing) {
     if (externalRequired) throw new Error(`CI requires the ${program.tests}, but ${program.missing}`);
     console.warn(`skipping the ${program.tests}: ${program.missing}`);

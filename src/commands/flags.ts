@@ -25,6 +25,8 @@ const FLAGS: Record<string, string> = {
   expectHosts: '--expect-hosts',
   browserPath: '--browser-path',
   nginxPath: '--nginx-path',
+  layers: '--lb',
+  maxConnectionAgeMs: '--max-connection-age',
   singleVsCluster: '--single-vs-cluster',
   report: '--report',
 };
