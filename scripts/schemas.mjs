@@ -13,7 +13,7 @@ const DOCUMENTS = {
   probe: ['ProbeResult', 'cluster-demo probe --json'],
   compare: ['CompareDocument', 'cluster-demo compare --json (every mode; --policies has mode "policies")'],
   browser: ['BrowserResult', 'cluster-demo browser --json'],
-  fleet: ['FleetResult', 'cluster-demo fleet --json (the probe through nginx, the fleet, and with --browser the browser document)'],
+  fleet: ['FleetDocument', 'cluster-demo fleet --json (the probe through nginx, the fleet, the balancer\'s story, and with --browser the browser document; with --lb l4,l7 each balancer\'s, under balancers)'],
   'cluster-stats': ['ClusterStatsDoc', 'GET /_cluster/stats (and the data of /_cluster/events snapshots)'],
   'serve-log': ['ServeLogEvent', 'one line of cluster-demo serve --log json'],
 };

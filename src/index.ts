@@ -19,13 +19,14 @@ export type { PoliciesResult } from './compare/policies.js';
 import type { CompareResult } from './compare/runner.js';
 import type { PoliciesResult } from './compare/policies.js';
 export type { BrowserResult } from './browser/experiment.js';
-export type { FleetResult } from './fleet/fleet.js';
+export type { BalancerLayer, FleetComparison, FleetDocument, FleetResult } from './fleet/fleet.js';
+export type { BalancerStory } from './fleet/story.js';
 export type { ClusterStatsDoc } from './cluster/counts/document.js';
 export type { ServeLogEvent } from './cluster/serve-log.js';
 export { runBrowserExperiment } from './browser/experiment.js';
-export { runFleet } from './fleet/fleet.js';
+export { runFleet, runFleets } from './fleet/fleet.js';
 export { renderProbeHtml } from './report/html/probe-html.js';
-export { renderFleetHtml } from './report/html/fleet-html.js';
+export { renderFleetComparisonHtml, renderFleetHtml } from './report/html/fleet-html.js';
 export { renderBrowserHtml } from './report/html/browser-html.js';
 export { renderCompareHtml, renderPoliciesHtml } from './report/html/compare-html.js';
 

@@ -1,7 +1,11 @@
-/** The fleet's pure parts: host grouping and two-level fairness, the nginx configuration, upstream parsing. */
+/** The fleet's pure parts: host grouping and two-level fairness, the nginx configurations (http and stream), upstream and --lb parsing, the stream module's detection, the balancer's verdict. */
 import { describe, expect, it } from 'vitest';
 import { instanceAddress } from '../src/fleet/fleet.js';
 import { http2Directive, parseUpstreams, renderNginxConfig } from '../src/fleet/nginx-config.js';
+import { renderStreamConfig } from '../src/fleet/stream-config.js';
+import { storyVerdict } from '../src/fleet/story.js';
+import { parseLayers } from '../src/commands/fleet.js';
+import { streamModuleFrom } from '../src/external/nginx-stream.js';
 import { groupByHost, hostsSeen } from '../src/statistics/hosts.js';
 
 describe('groupByHost', () => {
@@ -92,5 +96,52 @@ describe('nginx config for HTTP/2 in front', () => {
     // Upstream stays HTTP/1.1 keep-alive.
     expect(modern).toContain('      proxy_http_version 1.1;\n      proxy_set_header Connection "";');
     expect([http2Directive('1.25.0'), http2Directive('1.25.1'), http2Directive('2.0.0'), http2Directive(undefined)]).toEqual([false, true, true, true]);
+  });
+});
+
+describe('--lb l4: the stream module, its configuration, the story', () => {
+  const debian = 'nginx version: nginx/1.22.1\nbuilt with OpenSSL 3.0.17\nconfigure arguments: --with-cc-opt=-g --prefix=/usr/share/nginx --modules-path=/usr/lib/nginx/modules --with-stream=dynamic --with-stream_ssl_module';
+
+  it('finds the module as nginx -V describes its build: built in, a dynamic module present or absent, or none', () => {
+    expect(streamModuleFrom(debian, (f) => f === '/usr/lib/nginx/modules/ngx_stream_module.so')).toEqual({ kind: 'dynamic', file: '/usr/lib/nginx/modules/ngx_stream_module.so' });
+    expect(streamModuleFrom(debian, () => false)).toEqual({ kind: 'missing', looked: '/usr/lib/nginx/modules/ngx_stream_module.so' });
+    expect(streamModuleFrom('configure arguments: --prefix=/etc/nginx --with-stream --with-http_v2_module', () => false)).toEqual({ kind: 'built-in' });
+    // Without --modules-path, modules live under the prefix.
+    expect(streamModuleFrom('configure arguments: --prefix=/opt/nginx --with-stream=dynamic', (f) => f === '/opt/nginx/modules/ngx_stream_module.so')).toEqual({ kind: 'dynamic', file: '/opt/nginx/modules/ngx_stream_module.so' });
+    expect(streamModuleFrom('configure arguments: --prefix=/etc/nginx --with-stream_ssl_module', () => true)).toEqual({ kind: 'missing', looked: null });
+  });
+
+  it('renders a stream proxy: the module loaded by path, one upstream, the method, no http block', () => {
+    const text = renderStreamConfig({ upstreams: ['127.0.0.11:4001', '127.0.0.12:4002'], listen: '127.0.0.1:8080', balance: 'ip-hash', loadModule: '/usr/lib/nginx/modules/ngx_stream_module.so', localDir: '/tmp/x' });
+    expect(text.split('\n')[1]).toBe('load_module /usr/lib/nginx/modules/ngx_stream_module.so;');
+    expect(text).toContain('stream {\n  upstream cluster_demo {\n    hash $remote_addr consistent;\n    server 127.0.0.11:4001;\n    server 127.0.0.12:4002;\n  }');
+    expect(text).toContain('    listen 127.0.0.1:8080;');
+    expect(text).toContain('    proxy_pass cluster_demo;');
+    expect(text).not.toContain('http {');
+    expect(renderStreamConfig({ upstreams: ['10.0.0.1:3000'], listen: '80', balance: 'least-conn', moduleHint: true })).toContain('# load_module modules/ngx_stream_module.so;\nworker_processes auto;');
+  });
+
+  it('parses --lb: l4, l7, both in the order given; anything else is the user\'s mistake', () => {
+    expect(parseLayers('l4')).toEqual(['l4']);
+    expect(parseLayers('L4,l7')).toEqual(['l4', 'l7']);
+    expect(parseLayers('l7,l4')).toEqual(['l7', 'l4']);
+    for (const bad of ['l3', 'l4,l4', '', 'l4,']) expect(() => parseLayers(bad)).toThrow('Must be l4, l7, or both comma-separated (l4,l7)');
+  });
+
+  const base = { balances: 'connections' as const, hostsExpected: 3, workersExpected: 6, browser: [] };
+  const route = (hostsSeen: number, workersSeen: number) => ({ path: '/pid', hostsSeen, workersSeen, failed: 0 });
+
+  it('the verdict follows the figures: pinned, spread by a maximum age, reopened, or a new connection per request', () => {
+    expect(storyVerdict({ ...base, layer: 'l4', clientConnections: 1, routes: [route(1, 1)] }, null)).toBe(
+      '1 kept client connection through the L4 balancer (nginx stream) met 1 of 3 hosts and 1 of 6 workers: it picks a host per connection, and every request on a connection stays on the host, and the worker, that accepted it.',
+    );
+    expect(storyVerdict({ ...base, layer: 'l4', clientConnections: 1, routes: [route(3, 6)] }, 300)).toBe(
+      '1 kept client connection through the L4 balancer (nginx stream), yet 3 of 3 hosts and 6 of 6 workers: the instances ended connections older than 300 ms (--max-connection-age), the client reconnected, and each new connection was balanced again.',
+    );
+    expect(storyVerdict({ ...base, layer: 'l4', clientConnections: 2, routes: [route(3, 3)] }, null)).toContain('yet 3 of 3 hosts and 3 of 6 workers: more hosts than connections, so connections were reopened during the run.');
+    expect(storyVerdict({ ...base, layer: 'l4', clientConnections: null, routes: [route(3, 6)] }, null)).toBe('A new connection per request through the L4 balancer (nginx stream) met 3 of 3 hosts and 6 of 6 workers: every new connection is balanced again.');
+    expect(storyVerdict({ ...base, layer: 'l7', balances: 'requests', clientConnections: 1, routes: [route(3, 6)] }, null)).toBe('1 kept client connection through the L7 balancer (nginx http) met 3 of 3 hosts and 6 of 6 workers: it balances requests, not connections.');
+    // The busiest route speaks for the run.
+    expect(storyVerdict({ ...base, layer: 'l7', balances: 'requests', clientConnections: null, routes: [route(2, 2), route(3, 5)] }, null)).toBe('A new connection per request through the L7 balancer (nginx http) met 3 of 3 hosts and 5 of 6 workers.');
   });
 });

@@ -15,7 +15,7 @@ import { startNginx, waitUntilAnswering, type RunningNginx } from '../src/fleet/
 import type { ProbeResult } from '../src/probe/run.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/cluster/primary.js';
 import { selfSignedCertificate } from '../src/cluster/tls/certificate.js';
-import { chromium, nginx as nginxProgram } from './external.js';
+import { nginx as nginxProgram } from './external.js';
 import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
 
@@ -34,7 +34,8 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     const doc = JSON.parse(result.stdout) as FleetResult;
     expectSchema('fleet', doc);
     expect(doc).toMatchObject({ hostsExpected: 3, allHostsServed: true, workersExpected: 6, allWorkersServed: true, allOk: true });
-    expect(doc.fleet.lb).toMatchObject({ kind: 'nginx', balance: 'round-robin', keepalive: 0 });
+    expect(doc.fleet.lb).toMatchObject({ kind: 'nginx', layer: 'l7', balance: 'round-robin', keepalive: 0 });
+    expect(doc.story).toMatchObject({ layer: 'l7', balances: 'requests', clientConnections: null });
     expect(doc.fleet.lb.version).toMatch(/^\d+\.\d+/);
     expect(doc.fleet.hosts.map((h) => [h.name, h.address, h.workerPids.length])).toEqual([
       ['host-1', '127.0.0.11', 2],
@@ -63,25 +64,6 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     expect(doc.allHostsServed).toBe(true);
     // Reused upstream connections may leave a worker idle: the exit code follows what was measured.
     expect(result.code).toBe(doc.allWorkersServed ? 0 : 1);
-  });
-
-  it.skipIf(!chromium.path)('--h2 --browser: one HTTP/2 connection from the browser to nginx, yet distinct URLs meet several workers; no key left on disk', async () => {
-    const before = leftovers();
-    const result = await runCli(['fleet', '--h2', '--browser', '--hosts', '2', '--workers', '2', '--route', 'pid', '--requests', '200', '--json'], { env: { CHROME_PATH: chromium.path }, timeoutMs: 90_000 });
-    const doc = JSON.parse(result.stdout) as FleetResult;
-    expectSchema('fleet', doc);
-    expect(doc.fleet.lb).toMatchObject({ protocol: 'h2', keepalive: 8 });
-    // The probe over HTTP/2 through nginx: one connection, yet every host answered.
-    expect(doc).toMatchObject({ protocol: 'h2', connections: 1, allHostsServed: true, allOk: true });
-    expect(doc.routes[0]!.protocol).toBe('h2');
-    const distinct = doc.browser!.scenarios.find((s) => s.name === 'distinct-urls')!;
-    expect(distinct.protocol).toBe('h2');
-    expect(distinct.connections).toHaveLength(1);
-    expect(distinct.pids.length).toBeGreaterThanOrEqual(2);
-    expect(distinct.verdict).toContain('One browser connection, yet');
-    expect(new Set(distinct.requests.map((r) => r.host)).size).toBeGreaterThanOrEqual(1);
-    expect(leftovers()).toEqual(before);
-    expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
   });
 
   it('Ctrl-C: the probe stops, the report covers what was sent, nginx and every instance are stopped (exit 130)', async () => {

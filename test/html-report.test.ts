@@ -6,12 +6,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { BrowserResult } from '../src/browser/experiment.js';
 import type { CompareResult } from '../src/compare/runner.js';
-import type { FleetResult } from '../src/fleet/fleet.js';
+import type { FleetComparison, FleetResult } from '../src/fleet/fleet.js';
 import type { ProbeResult } from '../src/probe/run.js';
 import { renderBrowserHtml, waterfallRows } from '../src/report/html/browser-html.js';
 import { renderCompareHtml } from '../src/report/html/compare-html.js';
 import type { ReportContext } from '../src/report/html/page.js';
-import { renderFleetHtml } from '../src/report/html/fleet-html.js';
+import { renderFleetComparisonHtml, renderFleetHtml } from '../src/report/html/fleet-html.js';
 import { renderProbeHtml, timelineMarks, workerBars } from '../src/report/html/probe-html.js';
 import { BAR, barChart, esc, niceTicks, WATERFALL, waterfall } from '../src/report/html/svg.js';
 
@@ -77,6 +77,18 @@ describe('probe and fleet reports', () => {
     expect(rows.filter((r) => r.heading).map((r) => r.label)).toEqual(['host-1', 'host-2']);
     expect(rows.length).toBe(2 + fleet.routes[0]!.workers.length);
     expect(renderFleetHtml(fleet, context)).toContain('2 hosts behind nginx');
+  });
+
+  it('--lb l4,l7: both balancers on one page, side by side, each verdict and the L4/L7 table with what was measured', () => {
+    const comparison = fixture<FleetComparison>('fleet-l4-l7');
+    const html = renderFleetComparisonHtml(comparison.balancers, context);
+    expect(html).toContain('Side by side: the same load through each balancer');
+    for (const b of comparison.balancers) expect(html).toContain(esc(b.story.verdict));
+    // The measured column: L4's one kept connection met one host of two, L7's met both.
+    expect(html).toContain('1 kept connection → 1 of 2 hosts, 1 of 4 workers');
+    expect(html).toContain('1 kept connection → 2 of 2 hosts, 4 of 4 workers');
+    expect(html).toContain('L4: 2 hosts behind nginx 1.22.1 (L4, stream proxy)');
+    expect(html).toContain('L7: 2 hosts behind nginx 1.22.1 (L7, http proxy)');
   });
 
   it('chaos deaths and replacements are marked where they happened on the route\'s time axis', () => {

@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { BrowserResult } from '../src/browser/experiment.js';
 import type { PoliciesResult } from '../src/compare/policies.js';
 import type { CompareResult } from '../src/compare/runner.js';
-import type { FleetResult } from '../src/fleet/fleet.js';
+import type { FleetComparison, FleetResult } from '../src/fleet/fleet.js';
 import type { ProbeResult } from '../src/probe/run.js';
 import { renderBrowserReport } from '../src/report/browser-report.js';
 import { renderCompareReport } from '../src/report/compare-report.js';
-import { renderFleetReport } from '../src/report/fleet-report.js';
+import { renderFleetComparison, renderFleetReport } from '../src/report/fleet-report.js';
 import { renderPoliciesReport } from '../src/report/policies-report.js';
 import { renderProbeReport } from '../src/report/probe-report.js';
 import { makeChalk } from '../src/report/style.js';
@@ -48,6 +48,10 @@ describe('terminal reports from fixed results', () => {
 
   it('fleet', async () => {
     await expect(renderFleetReport(fixture<FleetResult>('fleet'), plain)).toMatchFileSnapshot(snapshot('fleet'));
+  });
+
+  it('fleet --lb l4,l7: each balancer, side by side, the L4/L7 table', async () => {
+    await expect(renderFleetComparison(fixture<FleetComparison>('fleet-l4-l7').balancers, plain)).toMatchFileSnapshot(snapshot('fleet-l4-l7'));
   });
 
   it('a generator share over 100% of a core says why it can be', () => {

@@ -24,6 +24,7 @@ describe('JSON Schemas against recorded documents', () => {
     ['compare-policies', 'compare'],
     ['browser', 'browser'],
     ['fleet', 'fleet'],
+    ['fleet-l4-l7', 'fleet'],
   ];
   for (const [file, schema] of cases) {
     it(`${file}.json conforms to ${schema}.schema.json`, () => expectSchema(schema, fixture(file)));

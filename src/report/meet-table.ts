@@ -1,7 +1,7 @@
 /**
  * One table, everywhere the tool explains a browser's single PID (probe's closing lines, the browser report,
  * the README): what the browser sends over which connections under HTTP/1.1 and HTTP/2, and which balancer
- * spreads what (the cluster: connections; a proxy such as nginx: requests). The browser report fills the last
+ * spreads what (the cluster and an L4 balancer: connections; a proxy such as nginx: requests). The browser report fills the last
  * column with what it measured. Pure.
  */
 import type { ChalkInstance } from 'chalk';
@@ -25,6 +25,7 @@ export const HOW_A_BROWSER_MEETS_THE_CLUSTER: readonly MeetRow[] = [
   { protocol: 'HTTP/1.1', sends: 'distinct URLs, fetches: at once', over: 'up to 6 connections per host', spreads: 'the cluster: connections', meets: 'up to 6 workers' },
   { protocol: 'HTTP/2', sends: 'everything, multiplexed', over: '1 connection per origin', spreads: 'the cluster: connections', meets: '1 worker' },
   { protocol: 'HTTP/2 via nginx', sends: 'everything, multiplexed', over: '1 connection to nginx; nginx keeps its own upstream', spreads: 'nginx: requests', meets: 'many workers' },
+  { protocol: 'HTTP/2 via an L4 LB', sends: 'everything, multiplexed', over: '1 connection, passed through to one host', spreads: 'the L4 balancer: connections', meets: '1 host, 1 worker' },
 ];
 
 export function renderMeetTable(rows: readonly MeetRow[], c: ChalkInstance, meetsHead = 'one browser meets'): string {

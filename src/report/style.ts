@@ -24,11 +24,12 @@ export function bar(value: number, max: number, width: number): string {
 }
 
 /** The tables of every report: no rule between rows, colour only when the chalk instance has it. */
-export function makeTable(head: string[], colAligns: Array<'left' | 'right'>, c: ChalkInstance): Table.Table {
+/** rowLines: a rule between rows, for tables whose cells wrap over several lines. */
+export function makeTable(head: string[], colAligns: Array<'left' | 'right'>, c: ChalkInstance, options: { rowLines?: boolean } = {}): Table.Table {
   return new Table({
     head,
     colAligns,
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    chars: options.rowLines ? {} : { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
     style: { head: c.level > 0 ? ['cyan'] : [], border: c.level > 0 ? ['grey'] : [] },
   });
 }
