@@ -5,22 +5,15 @@
  * module (Debian: libnginx-mod-stream), which CI installs.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FleetComparison, FleetResult } from '../src/fleet/fleet.js';
 import { findStreamModule } from '../src/external/nginx-stream.js';
 import { chromium, nginxStream } from './external.js';
-import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
+import { fleetTempDirs, isAlive, lines, processesMatching, request, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
-
-const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
-
-function processesMatching(pattern: string): string[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' });
-  return table.split('\n').filter((line) => line.includes(pattern) && !line.includes('ps -e'));
-}
 
 function everyPid(doc: FleetResult): number[] {
   return doc.fleet.hosts.flatMap((h) => [h.primaryPid, ...h.workerPids]);
@@ -56,7 +49,7 @@ describe('fleet --lb without the stream module', () => {
 
 describe.skipIf(!nginxStream.path)('fleet --lb l4: a connection balancer in front of the hosts (real nginx stream)', () => {
   it('--lb l4,l7 --keep-alive --connections 1: through L4 one host and one worker, through L7 every host; side by side; nothing left', async () => {
-    const before = leftovers();
+    const before = fleetTempDirs();
     const result = await runCli(['fleet', '--lb', 'l4,l7', '--hosts', '3', '--workers', '2', '--keep-alive', '--connections', '1', '--route', 'pid', '--requests', '300', '--json'], { timeoutMs: 90_000 });
     const doc = JSON.parse(result.stdout) as FleetComparison;
     expectSchema('fleet', doc);
@@ -73,7 +66,7 @@ describe.skipIf(!nginxStream.path)('fleet --lb l4: a connection balancer in fron
     expect(result.code).toBe(1);
     expect([...everyPid(l4!), ...everyPid(l7!)].filter(isAlive)).toEqual([]);
     expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
-    expect(leftovers()).toEqual(before);
+    expect(fleetTempDirs()).toEqual(before);
   });
 
   it('--max-connection-age 300ms through L4: one kept connection, and HTTP/2, meet every worker again, 0 failed', async () => {
@@ -88,7 +81,7 @@ describe.skipIf(!nginxStream.path)('fleet --lb l4: a connection balancer in fron
   });
 
   it.skipIf(!chromium.path)('--lb l4,l7 --h2 --browser: TLS passed through, the probe and the browser on one connection meet one host through L4 and every host through L7; no key left', async () => {
-    const before = leftovers();
+    const before = fleetTempDirs();
     const result = await runCli(['fleet', '--lb', 'l4,l7', '--h2', '--browser', '--hosts', '2', '--workers', '2', '--route', 'pid', '--requests', '200', '--json'], { env: { CHROME_PATH: chromium.path }, timeoutMs: 120_000 });
     const doc = JSON.parse(result.stdout) as FleetComparison;
     expectSchema('fleet', doc);
@@ -109,7 +102,7 @@ describe.skipIf(!nginxStream.path)('fleet --lb l4: a connection balancer in fron
     expect(l7Distinct.pids.length).toBeGreaterThanOrEqual(2);
     expect(l7Distinct.verdict).toContain('One browser connection, yet');
     expect(l7!.story.browser.find((b) => b.scenario === 'distinct-urls')!.hostsSeen).toBe(2);
-    expect(leftovers()).toEqual(before);
+    expect(fleetTempDirs()).toEqual(before);
     expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
   });
 

@@ -5,7 +5,7 @@
  * missing nginx fails the run (test/global-setup.ts).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,19 +16,12 @@ import type { ProbeResult } from '../src/probe/run.js';
 import { findFreePort, startCluster, type RunningCluster } from '../src/cluster/primary.js';
 import { selfSignedCertificate } from '../src/cluster/tls/certificate.js';
 import { nginx as nginxProgram } from './external.js';
-import { isAlive, lines, request, runCli, startCli, waitFor } from './helpers.js';
+import { fleetTempDirs, isAlive, lines, processesMatching, request, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
-
-const leftovers = () => readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
-
-function processesMatching(pattern: string): string[] {
-  const table = execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' });
-  return table.split('\n').filter((line) => line.includes(pattern) && !line.includes('ps -e'));
-}
 
 describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', () => {
   it('--hosts 3 --workers 2: 3 hosts and 6 workers served, 0 failed, then no nginx, no instance and no temp dir left', async () => {
-    const before = leftovers();
+    const before = fleetTempDirs();
     const result = await runCli(['fleet', '--hosts', '3', '--workers', '2', '--route', 'both', '--requests', '240', '--n', '2000000', '--json'], { timeoutMs: 90_000 });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as FleetResult;
@@ -53,7 +46,7 @@ describe.skipIf(!nginxProgram.path)('fleet: cluster hosts behind a real nginx', 
     const pids = doc.fleet.hosts.flatMap((h) => [h.primaryPid, ...h.workerPids]);
     expect(pids.filter(isAlive)).toEqual([]);
     expect(processesMatching('cluster-demo-fleet-')).toEqual([]);
-    expect(leftovers()).toEqual(before);
+    expect(fleetTempDirs()).toEqual(before);
   });
 
   it('--balance least-conn --lb-keepalive 4 runs end to end; the report says what reuse did to the workers', async () => {

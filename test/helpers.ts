@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { cliEntryPath } from '../src/cluster/spawn.js';
 
@@ -186,4 +187,15 @@ export function listeningPort(pid: number): number | undefined {
     if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) return Number.parseInt(fields[1]!.split(':')[1]!, 16);
   }
   return undefined;
+}
+
+/** Lines of `ps -e` (pid and command line) that contain `pattern`, e.g. fleet's temp dir in nginx's arguments. */
+export function processesMatching(pattern: string): string[] {
+  const table = execFileSync('ps', ['-e', '-o', 'pid=,args='], { encoding: 'utf8' });
+  return table.split('\n').filter((line) => line.includes(pattern) && !line.includes('ps -e'));
+}
+
+/** fleet's temporary directories still in the OS temp dir. */
+export function fleetTempDirs(): string[] {
+  return readdirSync(os.tmpdir()).filter((name) => name.startsWith('cluster-demo-fleet-'));
 }

@@ -53,7 +53,8 @@ export function renderFleetHtml(result: FleetResult, context: ReportContext): st
     context,
     facts: [...probeFacts(result), ['balancer', `${balancerLine(result.fleet).name} on 127.0.0.1:${lb.port}`]],
     verdicts: verdicts(result),
-    sections: [...runSections(result), balancerSection([result])],
+    // The L4/L7 table is the comparison page's (--lb l4,l7); here the fleet section's verdict says what was measured.
+    sections: runSections(result),
     json: result,
     terminal: renderFleetReport(result, plain),
   });
