@@ -1,10 +1,13 @@
 /**
- * `npm run bench [-- --rows 1,6] [-- --quick]`: each row of bench/rows/ in turn, on loopback, then
- * bench/RESULTS.md (entirely generated; a run of some rows, or --quick, writes bench/out/RESULTS-partial.md
- * instead). Every server and tool is a child process with a time limit, stopped on every way out; Ctrl-C
- * leaves RESULTS.md as it was.
+ * `npm run bench [-- --rows 1,6] [-- --quick] [-- --budget 60] [-- --node 24]`: each row of bench/rows/ in turn,
+ * on loopback, then bench/results/node-N.md and .json for this Node line and bench/RESULTS.md, every line side by
+ * side (entirely generated; a run of some rows, or --quick, writes bench/out/RESULTS-partial.md instead).
+ * `--node 24` runs the whole bench under that line's official binary (fetched like the test matrix's, into
+ * .cache/node/). Every server and tool is a child process with a time limit, stopped on every way out; Ctrl-C
+ * leaves the results as they were.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { foreignCpuSince, snapshotCpu, type ForeignCpu } from './lib/background.js';
 import { BenchContext, pct, type RowPlan, type RowResult } from './lib/bench.js';
-import { renderResults, resultsFile, type Machine } from './lib/render.js';
+import { renderIndex, renderResults, resultsFile, type BenchResult, type Machine } from './lib/render.js';
 import { liveChildren, toolVersions } from './lib/tools.js';
 import { engineRow } from './rows/1-engine.js';
 import { serverRow } from './rows/2-server.js';
@@ -25,15 +28,34 @@ import { statsRow } from './rows/7-stats.js';
 import { protocolsRow } from './rows/8-protocols.js';
 
 const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow];
-const RESULTS = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
-const PARTIAL = fileURLToPath(new URL('./out/RESULTS-partial.md', import.meta.url));
+const INDEX = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
+const PARTIAL_DIR = fileURLToPath(new URL('./out', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Before each row, wait (within this budget in all) until other processes use under QUIET_SHARE. */
 const QUIET_SHARE = 0.1;
 const QUIET_BUDGET_S = 60;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-const { values } = parseArgs({ options: { rows: { type: 'string' }, quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rows: { type: 'string' }, quick: { type: 'boolean', default: false }, budget: { type: 'string' }, node: { type: 'string' } } });
+
+// --node N: the same bench under another line's binary (its servers and tools are children of that node).
+if (values.node !== undefined) {
+  if (!/^\d+$/.test(values.node)) {
+    console.error(`error: --node ${values.node}: a Node.js major version, e.g. 24`);
+    process.exit(2);
+  }
+  const bin = execFileSync('bash', ['-c', 'source scripts/node-line.sh && node_bin_dir "$1"', 'node-line', values.node], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--node' && all[i - 1] !== '--node' && !arg.startsWith('--node='));
+  const child = spawnSync(path.join(bin, 'node'), ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', cwd: ROOT, env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` } });
+  process.exit(child.status ?? 1);
+}
+const budgetS = values.budget === undefined ? (values.quick ? 10 : 60) : Number(values.budget);
+if (!Number.isFinite(budgetS) || budgetS < 0) {
+  console.error(`error: --budget ${values.budget}: seconds per row for added pairs, e.g. 60`);
+  process.exit(2);
+}
 const asked = values.rows?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
 const unknown = asked?.filter((key) => !PLAN.some((p) => p.key === key)) ?? [];
 if (unknown.length) {
@@ -42,7 +64,7 @@ if (unknown.length) {
 }
 
 const cores = os.availableParallelism();
-const ctx = new BenchContext({ quick: values.quick === true, workers: 2, cores, pairForeignLimit: 0.15, extraPairs: values.quick ? 1 : 4 }, log);
+const ctx = new BenchContext({ quick: values.quick === true, budgetS, workers: 2, cores, pairForeignLimit: 0.15, extraPairs: values.quick ? 1 : 4 }, log);
 
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -128,13 +150,22 @@ async function main(): Promise<void> {
     Servers: '`cluster-demo serve --port 0 --workers 2` (dist/cli.js, --log json) with the flags each row names; one process (`dist/cluster/single.js`); the seed\'s Express 5 cluster (test/fixtures/seed-cluster.mjs). Each started once and shared.',
     Order: 'pairs flip A/B every other pair; row 1 runs engine → hey → ab → net, then the reverse; row 6 is `compare --policies` (rotated order every run)',
     'Shared machine': 'a pair during which other processes used more than 15% of the cores is measured again (at most 4 times per row; discarded pairs are listed below); before each row the bench waits up to 60 s in all for a quieter machine',
+    'Added pairs': `while a goal row's interval straddles its goal, pairs are added (row 6: two runs of compare --policies at a time) for up to ${budgetS} s per row (--budget); the Pairs column says how many were added`,
   };
   rows.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
-  const file = resultsFile({ rowsAsked: asked, quick: ctx.settings.quick }, { full: RESULTS, partial: PARTIAL });
+  const nodeMajor = Number.parseInt(process.versions.node, 10);
+  const file = resultsFile({ rowsAsked: asked, quick: ctx.settings.quick, nodeMajor }, { results: RESULTS_DIR, partial: PARTIAL_DIR });
+  const result: BenchResult = { machine, rowsAsked: asked, quick: ctx.settings.quick, rows, settings, runs: ctx.runs, budgetS };
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, renderResults({ machine, rowsAsked: asked, quick: ctx.settings.quick, rows, settings, runs: ctx.runs }));
-  log(`\nwrote ${file} (${machine.totalSeconds.toFixed(0)} s)${file === PARTIAL ? '; bench/RESULTS.md is written by full runs only' : ''}`);
-  for (const r of rows) log(`  ${r.id.padEnd(3)} ${r.goalText.padEnd(20)} ${r.status === 'measured' ? `${r.median.toFixed(r.digits)}${r.unit}` : r.status} ${r.status === 'measured' && r.pass !== null ? (r.pass ? 'pass' : 'MISS') : ''}`);
+  writeFileSync(file, renderResults(result));
+  const full = file.startsWith(RESULTS_DIR);
+  if (full) {
+    writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify(result, null, 2)}\n`);
+    const lines = readdirSync(RESULTS_DIR).filter((f) => /^node-\d+\.json$/.test(f)).map((f) => JSON.parse(readFileSync(path.join(RESULTS_DIR, f), 'utf8')) as BenchResult);
+    writeFileSync(INDEX, renderIndex(lines));
+  }
+  log(`\nwrote ${file}${full ? ` and ${INDEX}` : ''} (${machine.totalSeconds.toFixed(0)} s)${full ? '' : '; bench/results/ and RESULTS.md are written by full runs only'}`);
+  for (const r of rows) log(`  ${r.id.padEnd(3)} ${r.goalText.padEnd(20)} ${r.status === 'measured' ? `${r.median.toFixed(r.digits)}${r.unit}${r.interval ? ` [${r.interval.low.toFixed(r.digits)}–${r.interval.high.toFixed(r.digits)}]` : ''} (${r.pairs})` : r.status} ${r.status === 'measured' && r.state !== null ? r.state : ''}`);
   process.exitCode = failed ? 1 : 0;
 }
 

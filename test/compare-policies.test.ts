@@ -5,11 +5,12 @@ import { supportsReusePort } from '../src/cluster/policy.js';
 import { runCli } from './helpers.js';
 import { expectSchema } from './schema.js';
 
-function result(policy: PolicyResult['policy'], rps: number, vsSingle: number, p50 = 1): PolicyResult {
+function result(policy: PolicyResult['policy'], rps: number, vsSingle: number, p50 = 1, interval: [number, number] | null = null): PolicyResult {
   return {
     policy,
     rps,
     vsSingle,
+    vsSingleInterval: interval && { low: interval[0], high: interval[1], coverage: 0.9688 },
     latencyMs: { p50, p99: p50 * 3, max: p50 * 4 },
     failed: 0,
     workersSeen: policy === 'single' ? 1 : 2,
@@ -32,18 +33,24 @@ describe('runOrder', () => {
 });
 
 describe('policiesVerdict', () => {
-  const light = [result('single', 10_000, 1), result('rr', 4_500, 0.45), result('none', 9_500, 0.95), result('reuseport', 10_100, 1.01)];
+  const light = [result('single', 10_000, 1), result('rr', 4_500, 0.45, 1, [0.41, 0.5]), result('none', 9_500, 0.95, 1, [0.9, 0.99]), result('reuseport', 10_100, 1.01, 1, [0.97, 1.04])];
 
-  it('light: every policy against one process, the costliest and the cheapest named with why', () => {
+  it('light: every policy with its interval; the costliest (and cheapest) named only when its interval clears every other', () => {
     expect(policiesVerdict({ name: 'light', results: light }, 2, 2)).toBe(
-      'light: vs one process — rr 0.45×, none 0.95×, reuseport 1.01×: rr costs the most (the primary accepts every connection and hands it to a worker over IPC), reuseport the least (a socket per worker, the kernel spreads connections, the primary is out of the path)',
+      'light: vs one process — rr 0.45× (0.41–0.50), none 0.95× (0.90–0.99), reuseport 1.01× (0.97–1.04): rr costs the most (the primary accepts every connection and hands it to a worker over IPC); between none and reuseport no difference this run can show',
+    );
+    const apart = [result('single', 10_000, 1), result('rr', 4_500, 0.45, 1, [0.41, 0.5]), result('none', 8_000, 0.8, 1, [0.7, 0.85]), result('reuseport', 10_100, 1.01, 1, [0.97, 1.04])];
+    expect(policiesVerdict({ name: 'light', results: apart }, 2, 2)).toBe(
+      'light: vs one process — rr 0.45× (0.41–0.50), none 0.80× (0.70–0.85), reuseport 1.01× (0.97–1.04): rr costs the most (the primary accepts every connection and hands it to a worker over IPC), reuseport the least (a socket per worker, the kernel spreads connections, the primary is out of the path)',
     );
   });
 
-  it('says so when the policies cost about the same; heavy names the limit', () => {
-    const even = [result('single', 100, 1), result('rr', 100, 1), result('none', 105, 1.05)];
-    expect(policiesVerdict({ name: 'light', results: even }, 2, 2)).toBe('light: vs one process — rr 1.00×, none 1.05×: the policies cost about the same here');
-    expect(policiesVerdict({ name: 'heavy', results: even }, 4, 2)).toBe('heavy: vs one process — rr 1.00×, none 1.05×: the limit on this machine is 2× (min(workers 4, cores 2))');
+  it('overlapping intervals rank nothing; too few runs say so; heavy names the limit', () => {
+    const even = [result('single', 100, 1), result('rr', 100, 1, 1, [0.9, 1.1]), result('none', 115, 1.15, 1, [1.05, 1.3])];
+    expect(policiesVerdict({ name: 'light', results: even }, 2, 2)).toBe('light: vs one process — rr 1.00× (0.90–1.10), none 1.15× (1.05–1.30): their 95% intervals overlap: no difference between the policies this run can show');
+    const fewRuns = [result('single', 100, 1), result('rr', 50, 0.5), result('none', 100, 1)];
+    expect(policiesVerdict({ name: 'light', results: fewRuns }, 2, 2)).toBe('light: vs one process — rr 0.50×, none 1.00×: too few runs for 95% intervals (6 or more: --runs 6): this run cannot rank the policies');
+    expect(policiesVerdict({ name: 'heavy', results: even }, 4, 2)).toBe('heavy: vs one process — rr 1.00× (0.90–1.10), none 1.15× (1.05–1.30): the limit on this machine is 2× (min(workers 4, cores 2))');
   });
 
   it('mixed: /pid latency while a worker is busy, fastest and slowest', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { runCompare, type CompareResult, type ContenderSummary } from '../src/compare/runner.js';
+import { roundInterval, runCompare, type CompareResult, type ContenderSummary } from '../src/compare/runner.js';
 import { renderCompareJson, renderCompareReport, workloadVerdict } from '../src/report/compare-report.js';
 import { makeChalk } from '../src/report/style.js';
-import { pairedRatio } from '../src/statistics/fairness.js';
+import { pairedRatio, perRunRatios } from '../src/statistics/fairness.js';
+import { medianInterval } from '../src/statistics/interval.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
 
@@ -30,8 +31,9 @@ function expectJsonShape(result: CompareResult, mode: string, workloads: string[
       expect(Object.keys(side)).toEqual(expect.arrayContaining(['label', 'rps', 'latencyMs', 'failed', 'workersSeen']));
       expect(Object.keys(side.latencyMs)).toEqual(expect.arrayContaining(['p50', 'p99', 'max']));
     }
-    // B over A is the median of the per-run ratios (runs measured side by side), with their min–max.
+    // B over A is the median of the per-run ratios (runs measured side by side), with their min–max and interval.
     expect({ ratio: w.ratio, range: w.ratioRange }).toEqual(pairedRatio(w.b.runsRps, w.a.runsRps));
+    expect(w.ratioInterval).toEqual(roundInterval(medianInterval(perRunRatios(w.b.runsRps, w.a.runsRps))));
   }
 }
 
@@ -54,12 +56,15 @@ describe('compare', () => {
     const text = renderCompareReport(result, makeChalk(false));
     // Whatever the ratio was, the report says what it means for this run (the wording per ratio: report.test.ts).
     expect(text).toContain(workloadVerdict(result, heavy!));
-    expect(workloadVerdict(result, heavy!)).toMatch(/^heavy: the cluster \(policy rr\) is \d\.\d\d× /);
+    // One run gives no 95% interval: the verdict says so instead of calling a winner.
+    expect(heavy!.ratioInterval).toBeNull();
+    expect(heavy!.difference).toBe('no-difference');
+    expect(workloadVerdict(result, heavy!)).toMatch(/^heavy: the cluster \(policy rr\): no difference this run can show \(\d\.\d\d×, 1 run: too few for a 95% interval \(6 or more: --runs 6\)\)/);
     expect(text).toContain('mixed: /pid p50');
   });
 
-  it('keepalive-vs-close: one keep-alive connection reaches one worker, new connections reach both', async () => {
-    const result = await runCompare({ mode: 'keepalive-vs-close', workers: 2, concurrency: 8, requests: 60, n: 1_000_000, runs: 2, timeoutMs: 30_000, connections: 1 });
+  it('keepalive-vs-close: one keep-alive connection reaches one worker, new connections reach both; 6 runs give each verdict its interval', async () => {
+    const result = await runCompare({ mode: 'keepalive-vs-close', workers: 2, concurrency: 8, requests: 60, n: 1_000_000, runs: 6, timeoutMs: 30_000, connections: 1 });
     expectJsonShape(result, 'keepalive-vs-close', ['light', 'heavy']);
     for (const w of result.workloads) {
       expectContender(w.a);
@@ -68,7 +73,12 @@ describe('compare', () => {
       expect(w.b.workersSeen).toBe(2);
       // Fairness counts both workers the cluster runs: one served everything, the other nothing.
       expect(w.a.fairness).toEqual({ jain: 0.5, maxMinRatio: null });
-      expect(w.a.runsRps).toHaveLength(2);
+      expect(w.a.runsRps).toHaveLength(6);
+      // 6 runs: the interval is the per-run ratios' min and max, and the verdict's direction is read from it.
+      const ratios = perRunRatios(w.b.runsRps, w.a.runsRps);
+      expect(w.ratioInterval).toMatchObject({ low: Number(Math.min(...ratios).toFixed(3)), high: Number(Math.max(...ratios).toFixed(3)) });
+      const said = { higher: 'new connections did more req/s', lower: 'keep-alive did more req/s', 'no-difference': 'no difference this run can show' }[w.difference];
+      expect(workloadVerdict(result, w)).toContain(`${said} (${w.ratio.toFixed(2)}×, 95% interval ${w.ratioInterval!.low.toFixed(2)}–${w.ratioInterval!.high.toFixed(2)}×)`);
     }
   });
 

@@ -1,5 +1,6 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
+import { differenceState } from '../src/statistics/interval.js';
 import type { CompareResult, ContenderSummary, WorkloadResult } from '../src/compare/runner.js';
 import type { ProbeResult } from '../src/probe/run.js';
 import { workloadVerdict } from '../src/report/compare-report.js';
@@ -67,23 +68,40 @@ describe('reuseport migration note', () => {
   });
 });
 
-describe('compare --keepalive-vs-close verdict, written from the measured ratio', () => {
+describe('compare verdicts, read from the interval of the per-run ratios (the bench\'s rule)', () => {
   const side = (workersSeen: number, rps: number): ContenderSummary => ({
     label: '', rps, latencyMs: { p50: 1, p99: 2, max: 3 }, failed: 0, workersSeen, fairness: { jain: workersSeen === 2 ? 1 : 0.5, maxMinRatio: workersSeen === 2 ? 1 : null },
     rpsRange: { min: rps, max: rps }, runsRps: [rps], generator: { cpuUserMs: 1, cpuSystemMs: 1, cpuPerRequestUs: 1, coreShare: 0.1 },
   });
-  const result = { mode: 'keepalive-vs-close', cores: 2, workers: 2, runs: 1, concurrency: 50, n: 1000, workloads: [] } as unknown as CompareResult;
-  const workload = (a: number, b: number): WorkloadResult => ({ name: 'light', description: 'GET /pid', a: side(1, a), b: side(2, b), ratio: b / a, ratioRange: { min: b / a, max: b / a }, spreadExceedsDifference: false });
+  const result = (mode: CompareResult['mode'], runs = 6) => ({ mode, cores: 2, workers: 2, runs, concurrency: 50, n: 1000, workloads: [] }) as unknown as CompareResult;
+  const workload = (a: number, b: number, interval: [number, number] | null, name: WorkloadResult['name'] = 'light'): WorkloadResult => {
+    const ratioInterval = interval && { low: interval[0], high: interval[1], coverage: 0.9688 };
+    return { name, description: 'GET /pid', a: side(1, a), b: side(2, b), ratio: b / a, ratioRange: { min: b / a, max: b / a }, spreadExceedsDifference: false, ratioInterval, difference: differenceState(ratioInterval) };
+  };
 
-  it('new connections faster: more workers at work, despite what each costs', () => {
-    expect(workloadVerdict(result, workload(6249, 7312))).toBe("light: keep-alive reached 1 worker, a new connection per request reached 2; new connections did 1.17× the req/s, with more workers at work, although each new connection costs a handshake and, under rr, the primary's hand-off");
+  it('keep-alive vs close: new connections faster (the interval wholly above 1)', () => {
+    expect(workloadVerdict(result('keepalive-vs-close'), workload(6249, 7312, [1.08, 1.25]))).toBe(
+      "light: keep-alive reached 1 worker, a new connection per request reached 2; new connections did more req/s (1.17×, 95% interval 1.08–1.25×), with more workers at work, although each new connection costs a handshake and, under rr, the primary's hand-off",
+    );
   });
 
-  it('keep-alive faster: the cost of a connection per request', () => {
-    expect(workloadVerdict(result, workload(8000, 5600))).toBe("light: keep-alive reached 1 worker, a new connection per request reached 2; keep-alive did more (new connections: 0.70× its req/s): each new connection costs a handshake and, under rr, the primary's hand-off");
+  it('keep-alive vs close: keep-alive faster (wholly below 1)', () => {
+    expect(workloadVerdict(result('keepalive-vs-close'), workload(8000, 5600, [0.62, 0.77]))).toBe(
+      "light: keep-alive reached 1 worker, a new connection per request reached 2; keep-alive did more req/s (0.70×, 95% interval 0.62–0.77×): each new connection costs a handshake and, under rr, the primary's hand-off",
+    );
   });
 
-  it('within 10%: about the same', () => {
-    expect(workloadVerdict(result, workload(6000, 6300))).toBe('light: keep-alive reached 1 worker, a new connection per request reached 2; about the same req/s (1.05×)');
+  it('a straddle: no difference this run can show, whatever the median says', () => {
+    expect(workloadVerdict(result('keepalive-vs-close'), workload(6000, 7200, [0.95, 1.31]))).toBe(
+      'light: keep-alive reached 1 worker, a new connection per request reached 2; no difference this run can show (1.20×, 95% interval 0.95–1.31×)',
+    );
+  });
+
+  it('single vs cluster: faster, slower, or no difference; too few runs say how many are needed', () => {
+    expect(workloadVerdict(result('single-vs-cluster'), workload(100, 190, [1.8, 1.97], 'heavy'))).toBe('heavy: the cluster (policy rr) is faster (1.90×, 95% interval 1.80–1.97×); the limit on this machine: 2 cores');
+    expect(workloadVerdict(result('single-vs-cluster'), workload(1000, 700, [0.6, 0.8]))).toContain('light: the cluster (policy rr) is slower (0.70×, 95% interval 0.60–0.80×): with rr the primary accepts every connection');
+    expect(workloadVerdict(result('single-vs-cluster', 3), workload(1000, 1300, null))).toBe(
+      'light: the cluster (policy rr): no difference this run can show (1.30×, 3 runs: too few for a 95% interval (6 or more: --runs 6)); on 2 cores the generator, the primary and the workers share CPUs',
+    );
   });
 });

@@ -6,13 +6,11 @@
 import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import { singleEntryPath, spawnServe, spawnServer } from '../../src/cluster/spawn.js';
 import { median, minMax } from '../../src/statistics/fairness.js';
+import { goalState, medianInterval, type Goal, type GoalState, type Interval } from '../../src/statistics/interval.js';
 import { foreignCpuSince, snapshotCpu, treeCpuSeconds } from './background.js';
 import { haveTool, INSTALL_HINT, PACKAGE_OF, type ToolName } from './tools.js';
 
-export interface Goal {
-  op: '>=' | '<=';
-  value: number;
-}
+export type { Goal, GoalState, Interval };
 
 /** What a row is, before it is measured. */
 export interface RowSpec {
@@ -31,7 +29,19 @@ export type RowResult = RowSpec & {
   /** CPU of other processes while the row ran, as a share of all cores. */
   foreignShare?: number;
 } & (
-    | { status: 'measured'; median: number; range: { min: number; max: number } | null; pairs: string; pass: boolean | null; detail: string }
+    | {
+        status: 'measured';
+        median: number;
+        range: { min: number; max: number } | null;
+        /** The exact 95% interval of the median (null: too few pairs, or a row of single runs). */
+        interval: Interval | null;
+        pairs: string;
+        /** What the figure is, e.g. "median of 11 per-pair ratios (req/s)". */
+        statistic: string;
+        /** From the interval against the goal (statistics/interval.ts); null for a row without a goal. */
+        state: GoalState | null;
+        detail: string;
+      }
     | { status: 'skipped'; reason: string }
     | { status: 'error'; reason: string }
   );
@@ -39,22 +49,46 @@ export type RowResult = RowSpec & {
 export interface PairStats {
   median: number;
   range: { min: number; max: number } | null;
+  /** Undefined for a row of single runs (row 5): no pairs, so no interval; its state is given. */
+  interval?: Interval | null;
   pairs: string;
+  statistic: string;
 }
 
-export function measured(spec: RowSpec, stats: PairStats, detail: string, pass?: boolean): RowResult {
-  const byGoal = spec.goal === null ? null : spec.goal.op === '>=' ? stats.median >= spec.goal.value : stats.median <= spec.goal.value;
-  return { ...spec, status: 'measured', median: stats.median, range: stats.range, pairs: stats.pairs, pass: pass ?? byGoal, detail };
+/**
+ * The row from its statistic. A row with pairs is judged on its interval (pass, miss or inconclusive); a row of
+ * single runs (row 5's memory peaks) gives its state, said as such in its statistic.
+ */
+export function measured(spec: RowSpec, stats: PairStats, detail: string, singleRunState?: GoalState): RowResult {
+  const state = spec.goal === null ? null : stats.interval === undefined ? (singleRunState ?? null) : goalState(stats.interval, spec.goal);
+  return { ...spec, status: 'measured', median: stats.median, range: stats.range, interval: stats.interval ?? null, pairs: stats.pairs, statistic: stats.statistic, state, detail };
 }
 
 export function skipped(spec: RowSpec, reason: string): RowResult {
   return { ...spec, status: 'skipped', reason };
 }
 
-/** Ratios a / b per pair: their median and min–max. */
-export function ratioStats(pairs: ReadonlyArray<readonly [number, number]>, discarded = 0): PairStats {
-  const ratios = pairs.map(([a, b]) => a / b);
-  return { median: median(ratios), range: minMax(ratios), pairs: discarded ? `${ratios.length} (+${discarded} discarded)` : String(ratios.length) };
+/** The median of per-pair values, their min–max and their interval. `what`: e.g. "ratios (req/s)". */
+export function pairStats(values: readonly number[], what: string, discarded = 0, added = 0): PairStats {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const extra = [discarded ? `+${discarded} discarded` : '', added ? `${added} added to decide` : ''].filter(Boolean).join(', ');
+  return {
+    median: median(finite),
+    range: minMax(finite),
+    interval: medianInterval(finite),
+    pairs: extra ? `${finite.length} (${extra})` : String(finite.length),
+    statistic: `median of ${finite.length} per-pair ${what}`,
+  };
+}
+
+/** Ratios a / b per pair: their median, min–max and 95% interval. */
+export function ratioStats(pairs: ReadonlyArray<readonly [number, number]>, discarded = 0, what = 'ratios (req/s)', added = 0): PairStats {
+  return pairStats(pairs.map(([a, b]) => a / b), what, discarded, added);
+}
+
+/** Whether values already decide a goal (or there is none): the bench stops adding pairs then. */
+export function decides(goal: Goal | null, values: readonly number[]): boolean {
+  return goal === null || goalState(medianInterval(values.filter((v) => Number.isFinite(v))), goal) !== 'inconclusive';
 }
 
 export const r0 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '?' : String(Math.round(v)));
@@ -69,6 +103,8 @@ export function medianOf<T>(items: readonly T[], pick: (item: T) => number | und
 
 export interface BenchSettings {
   quick: boolean;
+  /** Per row: how long the bench may keep adding pairs while a goal row is inconclusive, seconds. */
+  budgetS: number;
   workers: number;
   cores: number;
   /** A pair during which other processes used more than this share of all cores is measured again. */
@@ -139,13 +175,32 @@ export class BenchContext {
   /**
    * Runs `count` pairs (or rounds); `runPair(flip)` measures both sides, in reverse order when flip is true. A
    * pair during which other processes used more than pairForeignLimit of the machine is measured again (at
-   * most extraPairs times); the discarded ones stay in the log.
+   * most extraPairs times); the discarded ones stay in the log. Then, while `decided(kept)` is false (a goal row
+   * whose interval straddles its goal), pairs are added until it is true or the row's budget (--budget) is
+   * spent; `added` says how many.
    */
-  async alternate<T>(group: string, label: string, count: number, runPair: (flip: boolean) => Promise<T>, describe: (pair: T) => string): Promise<{ kept: T[]; discarded: number }> {
+  async alternate<T>(
+    group: string,
+    label: string,
+    count: number,
+    runPair: (flip: boolean) => Promise<T>,
+    describe: (pair: T) => string,
+    decided: (kept: readonly T[]) => boolean = () => true,
+  ): Promise<{ kept: T[]; discarded: number; added: number }> {
     const out = this.group(group);
     const kept: T[] = [];
     let discarded = 0;
-    while (kept.length < count) {
+    let deadline: number | null = null;
+    for (;;) {
+      if (kept.length >= count) {
+        if (decided(kept)) break;
+        deadline ??= Date.now() + this.settings.budgetS * 1000;
+        if (Date.now() >= deadline) {
+          out.push(`still inconclusive after ${kept.length} pairs: the budget of ${this.settings.budgetS} s for added pairs is spent`);
+          this.log(`  ${label} ${out[out.length - 1]}`);
+          break;
+        }
+      }
       const snapshot = snapshotCpu();
       const pair = await runPair(kept.length % 2 === 1);
       const share = foreignCpuSince(snapshot)?.share ?? 0;
@@ -156,10 +211,11 @@ export class BenchContext {
         continue;
       }
       kept.push(pair);
-      out.push(`${label} ${kept.length}: ${describe(pair)}${share > 0 ? ` [other processes ${pct(share)}]` : ''}`);
+      const tag = kept.length > count ? ' (added: inconclusive so far)' : '';
+      out.push(`${label} ${kept.length}${tag}: ${describe(pair)}${share > 0 ? ` [other processes ${pct(share)}]` : ''}`);
       this.log(`  ${out[out.length - 1]}`);
     }
-    return { kept, discarded };
+    return { kept, discarded, added: Math.max(0, kept.length - count) };
   }
 }
 

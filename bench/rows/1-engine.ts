@@ -4,7 +4,7 @@
  * are recorded beside the req/s.
  */
 import { reapedChildrenCpuSeconds } from '../lib/background.js';
-import { measured, medianOf, r0, r2, ratioStats, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
+import { decides, measured, medianOf, r0, r2, ratioStats, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { engineRun } from '../lib/engine-run.js';
 import { runAb, runHey, type ToolResult } from '../lib/tools.js';
 
@@ -53,7 +53,13 @@ export const engineRow: RowPlan = {
     ctx.log('  warm-up');
     for (const name of order) await contenders[name]();
     const cpu = (m: Measured) => ` (CPU/req: client ${r0(usPerRequest(m.clientCpuS, m.completed))} µs, server ${r0(usPerRequest(m.serverCpuS, m.completed))} µs)`;
-    const { kept, discarded } = await ctx.alternate(
+    const clientCpu = (m: Measured) => usPerRequest(m.clientCpuS, m.completed) ?? NaN;
+    // The goal rows' per-round values: the bench adds rounds while any of their intervals straddles its goal.
+    const goalValues = (rounds: ReadonlyArray<Record<Contender, Measured>>): Array<[RowSpec, number[]]> => [
+      ...(noHey ? [] : [[specs.hey, rounds.map((g) => g.engine.rps / g.hey.rps)] as [RowSpec, number[]]]),
+      ...(noAb ? [] : [[specs.ab, rounds.map((g) => g.engine.rps / g.ab.rps)] as [RowSpec, number[]], [specs.cpu, rounds.map((g) => clientCpu(g.engine) / clientCpu(g.ab))] as [RowSpec, number[]]]),
+    ];
+    const { kept, discarded, added } = await ctx.alternate(
       '1. Load engine (req/s; CPU per request of the generator and of the server: primary + workers)',
       'round',
       ctx.pick(7, 3),
@@ -63,15 +69,15 @@ export const engineRow: RowPlan = {
         return got as Record<Contender, Measured> & { order: Contender[] };
       },
       (g) => `${g.order.join(' → ')}: ${g.order.map((n) => `${n} ${r0(g[n].rps)}${cpu(g[n])}`).join('; ')}`,
+      (rounds) => goalValues(rounds).every(([spec, values]) => decides(spec.goal, values)),
     );
     const all = (name: Contender) => kept.map((g) => g[name]);
     const rps = (name: Contender) => r0(medianOf(all(name), (m) => m.rps));
     const cpuLine = (name: Contender) =>
       `${r0(medianOf(all(name), (m) => usPerRequest(m.clientCpuS, m.completed)))} µs of generator CPU and ${r0(medianOf(all(name), (m) => usPerRequest(m.serverCpuS, m.completed)))} µs of server CPU per request`;
     const errors = (name: Contender) => all(name).reduce((s, m) => s + m.errors, 0);
-    const ratio = (a: Contender, b: Contender) => ratioStats(kept.map((g) => [g[a].rps, g[b].rps] as const), discarded);
-    const clientCpu = (m: Measured) => usPerRequest(m.clientCpuS, m.completed) ?? NaN;
-    const cpuRatio = ratioStats(kept.map((g) => [clientCpu(g.engine), clientCpu(g.ab)] as const), discarded);
+    const ratio = (a: Contender, b: Contender) => ratioStats(kept.map((g) => [g[a].rps, g[b].rps] as const), discarded, 'ratios (req/s)', added);
+    const cpuRatio = ratioStats(kept.map((g) => [clientCpu(g.engine), clientCpu(g.ab)] as const), discarded, 'ratios (generator CPU per request)', added);
     return [
       noHey ? skipped(specs.hey, noHey) : measured(specs.hey, ratio('engine', 'hey'), `the engine (\`runLoad\`, its 'raw' transport) ${rps('engine')} req/s vs hey ${rps('hey')} req/s (medians); errors: engine ${errors('engine')}, hey ${errors('hey')}. Engine: ${cpuLine('engine')}; hey: ${cpuLine('hey')}.`),
       noAb ? skipped(specs.ab, noAb) : measured(specs.ab, ratio('engine', 'ab'), `engine ${rps('engine')} req/s vs ab ${rps('ab')} req/s (medians); errors: ab ${errors('ab')}. ab: ${cpuLine('ab')}.`),

@@ -3,7 +3,7 @@
  * allows (min(workers, cores)). Measured with compare's own heavy workload and servers.
  */
 import { measureSample, startServe, startSingle, warmUp, workloadsFor } from '../../src/compare/workloads.js';
-import { measured, medianOf, r2, ratioStats, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
+import { decides, measured, medianOf, r2, ratioStats, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
 
 export const scalingRow: RowPlan = {
   key: '3',
@@ -18,10 +18,10 @@ export const scalingRow: RowPlan = {
     const options = { concurrency: 2 * workers, timeoutMs: 60_000, requests, n, workers };
     const [heavy] = workloadsFor(options, ['heavy']);
     for (const s of Object.values(servers)) await warmUp(new URL(s.url), { keepAlive: false }, options);
-    const { kept, discarded } = await ctx.alternate(
+    const { kept, discarded, added } = await ctx.alternate(
       `3. Scaling, /api/${n} (req/s, cluster / single)`,
       'pair',
-      ctx.pick(5, 3),
+      ctx.pick(6, 3),
       async (flip) => {
         const order = flip ? (['cluster', 'single'] as const) : (['single', 'cluster'] as const);
         const got = {} as Record<'single' | 'cluster', number>;
@@ -29,11 +29,12 @@ export const scalingRow: RowPlan = {
         return { order, ...got };
       },
       (g) => `${g.order.join(' → ')}: ${r2(g.cluster)} / ${r2(g.single)} → speed-up ${r2(g.cluster / g.single)}×, ÷ ${limit} = ${r2(g.cluster / g.single / limit)}`,
+      (pairs) => decides(spec.goal, pairs.map((g) => g.cluster / g.single / limit)),
     );
     return [
       measured(
         spec,
-        ratioStats(kept.map((g) => [g.cluster / limit, g.single] as const), discarded),
+        ratioStats(kept.map((g) => [g.cluster / limit, g.single] as const), discarded, 'speed-ups ÷ limit (req/s)', added),
         `compare's heavy workload (a new connection per request, concurrency ${2 * workers}, ${requests} requests per run): single process ${r2(medianOf(kept, (g) => g.single)!)} req/s, cluster ${r2(medianOf(kept, (g) => g.cluster)!)} req/s (medians); median speed-up ${r2(medianOf(kept, (g) => g.cluster / g.single)!)}× with ${workers} workers on ${cores} cores.`,
       ),
     ];

@@ -1,7 +1,7 @@
 /** Row 4: the exact sum (`sumTo`) against the seed's plain loop, per iteration, in this process. */
 import { performance } from 'node:perf_hooks';
 import { seedSumTo, sumTo } from '../../src/cluster/sum.js';
-import { measured, medianOf, r2, ratioStats, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
+import { decides, measured, medianOf, r2, ratioStats, type BenchContext, type RowPlan, type RowResult } from '../lib/bench.js';
 
 export const sumRow: RowPlan = {
   key: '4',
@@ -18,7 +18,7 @@ export const sumRow: RowPlan = {
     // Both loops reach optimized code before anything is timed.
     time(sumTo);
     time(seedSumTo);
-    const { kept, discarded } = await ctx.alternate(
+    const { kept, discarded, added } = await ctx.alternate(
       '4. Exact sum (ns per iteration, sumTo / seedSumTo)',
       'pair',
       ctx.pick(7, 3),
@@ -30,11 +30,12 @@ export const sumRow: RowPlan = {
         return { order, exact: got.exact.ns, seed: got.seed.ns };
       },
       (g) => `${g.order.join(' → ')}: ${g.exact.toFixed(3)} / ${g.seed.toFixed(3)} ns → ${r2(g.exact / g.seed)}×`,
+      (pairs) => decides(spec.goal, pairs.map((g) => g.exact / g.seed)),
     );
     return [
       measured(
         spec,
-        ratioStats(kept.map((g) => [g.exact, g.seed] as const), discarded),
+        ratioStats(kept.map((g) => [g.exact, g.seed] as const), discarded, 'ratios (ns per iteration)', added),
         `\`sumTo\` (plain Number chunks of 2^20 iterations, each partial sum carried into a BigInt) ${medianOf(kept, (g) => g.exact)!.toFixed(3)} ns/iteration vs the seed's Number loop ${medianOf(kept, (g) => g.seed)!.toFixed(3)} ns/iteration (medians); sumTo's result checked against n(n+1)/2 on every run.`,
       ),
     ];

@@ -5,9 +5,10 @@
  * all alike. Returns data; report/policies-report.ts renders it.
  */
 import os from 'node:os';
-import { summarize, type CompareObserver, type CompareOptions, type ContenderSummary } from './runner.js';
+import { roundInterval, summarize, type CompareObserver, type CompareOptions, type ContenderSummary } from './runner.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
-import { pairedRatio } from '../statistics/fairness.js';
+import { pairedRatio, perRunRatios } from '../statistics/fairness.js';
+import { medianInterval, MIN_PAIRS_95, type Interval } from '../statistics/interval.js';
 import { supportsReusePort, type SchedulingPolicy } from '../cluster/policy.js';
 import type { SpawnedServer } from '../cluster/spawn.js';
 
@@ -20,6 +21,8 @@ export interface PolicyResult extends Omit<ContenderSummary, 'label'> {
    * run's ratio is a pair measured side by side); 1 for the single process itself.
    */
   vsSingle: number;
+  /** The exact 95% interval of that median (statistics/interval.ts); null with fewer than 6 runs, and for the single process. */
+  vsSingleInterval: Interval | null;
 }
 
 export interface PolicyWorkload {
@@ -75,14 +78,30 @@ export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results
     const latencies = workload.results.map((r) => `${r.policy} ${r.latencyMs.p50.toFixed(2)} ms`).join(', ');
     return `mixed: /pid p50 while a worker is busy — ${latencies}: fastest with ${fastest.policy} (${WHILE_BUSY[fastest.policy]}), slowest with ${slowest.policy} (${WHILE_BUSY[slowest.policy]})`;
   }
-  const parts = cluster.map((r) => `${r.policy} ${r.vsSingle.toFixed(2)}×`).join(', ');
-  const worst = least((r) => r.vsSingle);
-  const best = least((r) => -r.vsSingle);
+  const interval = (r: PolicyResult) => (r.vsSingleInterval ? ` (${r.vsSingleInterval.low.toFixed(2)}–${r.vsSingleInterval.high.toFixed(2)})` : '');
+  const parts = cluster.map((r) => `${r.policy} ${r.vsSingle.toFixed(2)}×${interval(r)}`).join(', ');
   let reading: string;
   if (workload.name === 'heavy') reading = `the limit on this machine is ${Math.min(workers, cores)}× (min(workers ${workers}, cores ${cores}))`;
-  else if (best.vsSingle - worst.vsSingle < 0.1) reading = 'the policies cost about the same here';
-  else reading = `${worst.policy} costs the most (${MECHANISM[worst.policy]}), ${best.policy} the least (${MECHANISM[best.policy]})`;
+  else if (cluster.length < 2) reading = `${cluster[0]!.policy} alone`;
+  else if (cluster.some((r) => !r.vsSingleInterval)) reading = `too few runs for 95% intervals (${MIN_PAIRS_95} or more: --runs ${MIN_PAIRS_95}): this run cannot rank the policies`;
+  else reading = rankByIntervals(cluster);
   return `${workload.name}: vs one process — ${parts}: ${reading}`;
+}
+
+/**
+ * The costliest policy is named only when its interval lies wholly below every other's, the cheapest only when
+ * wholly above: the same rule as every other verdict (statistics/interval.ts). The rest: no difference shown.
+ */
+function rankByIntervals(cluster: PolicyResult[]): string {
+  const others = (r: PolicyResult) => cluster.filter((o) => o !== r);
+  const costliest = cluster.find((r) => others(r).every((o) => r.vsSingleInterval!.high < o.vsSingleInterval!.low));
+  const cheapest = cluster.find((r) => others(r).every((o) => r.vsSingleInterval!.low > o.vsSingleInterval!.high));
+  const rest = cluster.filter((r) => r !== costliest && r !== cheapest).map((r) => r.policy);
+  const restText = rest.length > 1 ? `between ${rest.slice(0, -1).join(', ')} and ${rest.at(-1)} no difference this run can show` : '';
+  if (costliest && cheapest) return `${costliest.policy} costs the most (${MECHANISM[costliest.policy]}), ${cheapest.policy} the least (${MECHANISM[cheapest.policy]})${restText ? `; ${restText}` : ''}`;
+  if (costliest) return `${costliest.policy} costs the most (${MECHANISM[costliest.policy]})${restText ? `; ${restText}` : ''}`;
+  if (cheapest) return `${cheapest.policy} costs the least (${MECHANISM[cheapest.policy]})${restText ? `; ${restText}` : ''}`;
+  return 'their 95% intervals overlap: no difference between the policies this run can show';
 }
 
 export async function runPolicies(options: CompareOptions, observer: CompareObserver = {}): Promise<PoliciesResult> {
@@ -114,7 +133,11 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
       }
       const summaries = contenders.map((c, i) => ({ policy: c.policy, ...summarize(c.policy, samples[i]!) }));
       const single = summaries[0]!.runsRps;
-      const results: PolicyResult[] = summaries.map(({ label: _label, ...s }) => ({ ...s, vsSingle: pairedRatio(s.runsRps, single).ratio }));
+      const results: PolicyResult[] = summaries.map(({ label: _label, ...s }) => ({
+        ...s,
+        vsSingle: pairedRatio(s.runsRps, single).ratio,
+        vsSingleInterval: s.policy === 'single' ? null : roundInterval(medianInterval(perRunRatios(s.runsRps, single))),
+      }));
       workloads.push({ name: workload.name, description: workload.description, results, verdict: policiesVerdict({ name: workload.name, results }, options.workers, os.availableParallelism()) });
     }
     return { mode: 'policies', cores: os.availableParallelism(), workers: options.workers, runs: options.runs, concurrency: options.concurrency, n: options.n, skipped, workloads };

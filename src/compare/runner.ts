@@ -8,7 +8,8 @@ import { OptionsError } from '../core/errors.js';
 import type { LoadOptions } from '../load/engine.js';
 import type { SchedulingPolicy } from '../cluster/policy.js';
 import { ServerStartError, type SpawnedServer } from '../cluster/spawn.js';
-import { median, minMax, pairedRatio, round } from '../statistics/fairness.js';
+import { median, minMax, pairedRatio, perRunRatios, round } from '../statistics/fairness.js';
+import { differenceState, medianInterval, type Difference, type Interval } from '../statistics/interval.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
 import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
 
@@ -59,6 +60,13 @@ export interface WorkloadResult {
   ratioRange: { min: number; max: number };
   /** True when A's and B's req/s ranges overlap: the difference is within the run-to-run noise. */
   spreadExceedsDifference: boolean;
+  /**
+   * The exact order-statistic 95% interval of the median per-run ratio (statistics/interval.ts); null with
+   * fewer than 6 runs. The verdict is read from it, as the bench reads its rows.
+   */
+  ratioInterval: Interval | null;
+  /** B against A by that interval: higher (wholly above 1), lower (wholly below), or no-difference. */
+  difference: Difference;
 }
 
 export interface CompareResult {
@@ -69,6 +77,11 @@ export interface CompareResult {
   concurrency: number;
   n: number;
   workloads: WorkloadResult[];
+}
+
+/** The interval as the document carries it: ratios to 3 decimals, coverage to 4. */
+export function roundInterval(interval: Interval | null): Interval | null {
+  return interval && { low: round(interval.low, 3), high: round(interval.high, 3), coverage: round(interval.coverage, 4) };
 }
 
 export function validateCompareOptions(options: CompareOptions): void {
@@ -189,6 +202,7 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
       const b = summarize(contenderB.label, samplesB);
       // The same statistic as the bench: the median of the per-run (paired) ratios, and their min–max.
       const paired = pairedRatio(b.runsRps, a.runsRps);
+      const interval = roundInterval(medianInterval(perRunRatios(b.runsRps, a.runsRps)));
       workloads.push({
         name: workload.name,
         description: workload.description,
@@ -197,6 +211,8 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
         ratio: paired.ratio,
         ratioRange: paired.range,
         spreadExceedsDifference: a.rpsRange.max >= b.rpsRange.min && b.rpsRange.max >= a.rpsRange.min,
+        ratioInterval: interval,
+        difference: differenceState(interval),
       });
     }
     return {

@@ -20,7 +20,9 @@ export function stopIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CompareInterrupted('interrupted');
 }
 
-export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 3 } as const;
+// runs: 6, the fewest with which a 95% interval of the median exists (statistics/interval.ts): fewer, and no verdict
+// could say more than "no difference this run can show".
+export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 6 } as const;
 
 /** One run of one contender: its route report and what the generator spent on it. */
 export interface Sample {

@@ -10,6 +10,7 @@ function renderWorkload(w: PolicyWorkload, c: ChalkInstance): string {
   const range = (r: PolicyWorkload['results'][number]) => (r.runsRps.length > 1 ? c.dim(` (${formatInt(r.rpsRange.min)}–${formatInt(r.rpsRange.max)})`) : '');
   table.push(['req/s (median)', ...results.map((r) => formatInt(r.rps) + range(r))]);
   table.push(['÷ single process', ...results.map((r) => c.bold(`${r.vsSingle.toFixed(2)}×`))]);
+  table.push(['95% interval', ...results.map((r) => (r.vsSingleInterval ? `${r.vsSingleInterval.low.toFixed(2)}–${r.vsSingleInterval.high.toFixed(2)}×` : '–'))]);
   table.push(['p50', ...results.map((r) => formatMs(r.latencyMs.p50))]);
   table.push(['p99', ...results.map((r) => formatMs(r.latencyMs.p99))]);
   table.push(['failed', ...results.map((r) => formatInt(r.failed))]);

@@ -61,8 +61,13 @@ export function round(value: number, digits = 3): number {
  * and their min–max. Pairing cancels drift between runs that a ratio of the two medians would keep. Runs where A
  * measured nothing are left out; none left → 0.
  */
+/** b[i] / a[i] for every run i measured on both sides (a side with 0 req/s gives no ratio). */
+export function perRunRatios(b: readonly number[], a: readonly number[]): number[] {
+  return b.flatMap((value, i) => (a[i] !== undefined && a[i]! > 0 ? [value / a[i]!] : []));
+}
+
 export function pairedRatio(b: readonly number[], a: readonly number[]): { ratio: number; range: { min: number; max: number } } {
-  const ratios = b.flatMap((value, i) => (a[i] !== undefined && a[i]! > 0 ? [value / a[i]!] : []));
+  const ratios = perRunRatios(b, a);
   if (ratios.length === 0) return { ratio: 0, range: { min: 0, max: 0 } };
   return { ratio: round(median(ratios), 3), range: { min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3) } };
 }
