@@ -79,7 +79,7 @@ describe.skipIf(!chromium.path)('HTML reports in Chromium, offline', () => {
   });
 
   it('compare: the contenders side by side, the limit line on the heavy workload', async () => {
-    const { doc, file } = await run<CompareResult>('compare', ['compare', '--runs', '2', '--requests', '300', '--n', '10000000', '--no-progress']);
+    const { doc, file } = await run<CompareResult>('compare', ['compare', '--runs', '6', '--requests', '150', '--n', '10000000', '--no-progress']);
     const opened = await open(file, 'compare', false);
     for (const w of doc.workloads) for (const side of [w.a, w.b]) expect(opened.text).toContain(`${count(side.rps)} req/s`);
     await check('compare', file, []);
