@@ -86,6 +86,12 @@ export function ratioStats(pairs: ReadonlyArray<readonly [number, number]>, disc
   return pairStats(pairs.map(([a, b]) => a / b), what, discarded, added);
 }
 
+/** "1.02× (95% interval 0.98–1.05×)": a ratio quoted beside a row's figure, with its own interval. */
+export function ratioWithInterval(values: readonly number[]): string {
+  const stats = pairStats(values, '');
+  return `${r2(stats.median)}× (${stats.interval ? `95% interval ${r2(stats.interval.low)}–${r2(stats.interval.high)}×` : 'no interval: fewer than 6 pairs'})`;
+}
+
 /** Whether values already decide a goal (or there is none): the bench stops adding pairs then. */
 export function decides(goal: Goal | null, values: readonly number[]): boolean {
   return goal === null || goalState(medianInterval(values.filter((v) => Number.isFinite(v))), goal) !== 'inconclusive';

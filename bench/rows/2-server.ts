@@ -7,8 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { spawnServer, type SpawnedServer } from '../../src/cluster/spawn.js';
-import { median } from '../../src/statistics/fairness.js';
-import { decides, measured, medianOf, pairStats, r0, r2, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
+import { decides, measured, medianOf, pairStats, r0, r2, ratioWithInterval, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { runAb, runWrk, type ToolResult } from '../lib/tools.js';
 
 const SEED = fileURLToPath(new URL('../../test/fixtures/seed-cluster.mjs', import.meta.url));
@@ -33,10 +32,6 @@ type Pair = { order: Side[] } & Record<Side, ToolResult & { serverCpuS: number |
 type Figure = 'rps' | 'cpu';
 const cpuPerRequest = (x: Pair[Side]) => usPerRequest(x.serverCpuS, x.completed) ?? NaN;
 const figureOf = (figure: Figure, g: Pair) => (figure === 'rps' ? g.ours.rps / g.other.rps : cpuPerRequest(g.ours) / cpuPerRequest(g.other));
-const intervalText = (values: number[]) => {
-  const i = pairStats(values, '').interval;
-  return i ? `${r2(i.low)}–${r2(i.high)}×` : 'no interval (fewer than 6 pairs)';
-};
 
 /** Both servers under `tool`, alternated; the row from the kept pairs, pairs added while its goal is undecided. */
 async function compareServers(ctx: BenchContext, spec: RowSpec, ours: SpawnedServer, other: Other, name: string, tool: (url: string) => Promise<ToolResult>, figure: Figure): Promise<RowResult> {
@@ -61,8 +56,8 @@ async function compareServers(ctx: BenchContext, spec: RowSpec, ours: SpawnedSer
   const cpuRatios = kept.map((g) => figureOf('cpu', g));
   const stats = pairStats(figure === 'rps' ? rpsRatios : cpuRatios, figure === 'rps' ? 'ratios (req/s)' : 'ratios (server CPU per request, primary + workers)', discarded, added);
   const beside = figure === 'rps'
-    ? `server CPU per request ours ÷ ${other.short}: ${r2(median(cpuRatios))}× (${intervalText(cpuRatios)})`
-    : `req/s ours ÷ ${other.short}: ${r2(median(rpsRatios))}× (${intervalText(rpsRatios)})`;
+    ? `server CPU per request ours ÷ ${other.short}: ${ratioWithInterval(cpuRatios)}`
+    : `req/s ours ÷ ${other.short}: ${ratioWithInterval(rpsRatios)}`;
   return measured(
     spec,
     stats,

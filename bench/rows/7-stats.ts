@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnServe, type SpawnedServer } from '../../src/cluster/spawn.js';
 import { processCpuSeconds, treeCpuSeconds } from '../lib/background.js';
-import { decides, measured, medianOf, pairStats, r0, r2, ratioStats, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
+import { decides, measured, medianOf, pairStats, r0, r2, ratioStats, ratioWithInterval, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { counted, countingSides, nsPerCall } from '../lib/counting.js';
 import { runAb, runWrk, type ToolResult } from '../lib/tools.js';
 
@@ -27,14 +27,12 @@ const cpuRatio = (g: Record<Side, Measured>) => cpuOf(g.on) / cpuOf(g.off);
 function pairRow(ctx: BenchContext, spec: RowSpec, kept: Array<Record<Side, Measured>>, discarded: number, added: number): RowResult {
   const cpu = (s: Side) => r0(medianOf(kept, (g) => cpuOf(g[s])));
   const errors = kept.reduce((sum, g) => sum + g.on.errors + g.off.errors, 0);
-  const rps = pairStats(kept.map((g) => g.on.rps / g.off.rps), 'ratios (req/s)');
-  const rpsInterval = rps.interval ? ` (95% interval ${r2(rps.interval.low)}–${r2(rps.interval.high)}×)` : '';
   const diff = pairStats(kept.map((g) => cpuOf(g.on) - cpuOf(g.off)), 'differences (µs)');
   const diffInterval = diff.interval ? `, 95% interval ${diff.interval.low.toFixed(1)} to ${diff.interval.high.toFixed(1)} µs` : '';
   return measured(
     spec,
     ratioStats(kept.map((g) => [cpuOf(g.on), cpuOf(g.off)] as const), discarded, 'ratios (server CPU per request, primary + workers)', added),
-    `server CPU per request (primary + workers, /proc) ${cpu('on')} µs with stats on vs ${cpu('off')} µs with --no-stats (medians); the per-pair difference ${diff.median.toFixed(1)} µs${diffInterval} (what one request's counting costs is row 7d: far below what these pairs can resolve); req/s on ÷ off ${r2(rps.median)}×${rpsInterval}; errors ${errors}.`,
+    `server CPU per request (primary + workers, /proc) ${cpu('on')} µs with stats on vs ${cpu('off')} µs with --no-stats (medians); the per-pair difference ${diff.median.toFixed(1)} µs${diffInterval} (what one request's counting costs is row 7d: far below what these pairs can resolve); req/s on ÷ off ${ratioWithInterval(kept.map((g) => g.on.rps / g.off.rps))}; errors ${errors}.`,
   );
 }
 

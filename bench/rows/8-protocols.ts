@@ -4,7 +4,7 @@
  * as the client.
  */
 import type { SpawnedServer } from '../../src/cluster/spawn.js';
-import { measured, medianOf, pairStats, r0, r2, ratioStats, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
+import { measured, medianOf, r0, r2, ratioStats, ratioWithInterval, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { engineRun, type EngineRun } from '../lib/engine-run.js';
 
 type Run = EngineRun & { serverCpuS: number | undefined };
@@ -33,13 +33,11 @@ async function pairRow(ctx: BenchContext, spec: RowSpec, a: Contender, b: Conten
   const cpuOf = (x: Run) => usPerRequest(x.serverCpuS, x.completed) ?? NaN;
   const cpu = (side: 'a' | 'b') => r0(medianOf(kept, (g) => cpuOf(g[side])));
   const errors = kept.reduce((s, g) => s + g.a.errors + g.b.errors, 0);
-  const rps = pairStats(kept.map((g) => g.a.rps / g.b.rps), 'ratios (req/s)');
-  const rpsInterval = rps.interval ? ` (95% interval ${r2(rps.interval.low)}–${r2(rps.interval.high)}×)` : '';
   // The figure is the server's CPU per request (what a protocol costs the server); req/s beside it.
   return measured(
     spec,
     ratioStats(kept.map((g) => [cpuOf(g.a), cpuOf(g.b)] as const), discarded, 'ratios (server CPU per request, primary + workers)', added),
-    `${a.name} ${r0(medianOf(kept, (g) => g.a.rps))} req/s, server CPU ${cpu('a')} µs/request; ${b.name} ${r0(medianOf(kept, (g) => g.b.rps))} req/s, ${cpu('b')} µs/request (medians); req/s ${a.name} ÷ ${b.name} ${r2(rps.median)}×${rpsInterval}; errors ${errors}. ${reading}`,
+    `${a.name} ${r0(medianOf(kept, (g) => g.a.rps))} req/s, server CPU ${cpu('a')} µs/request; ${b.name} ${r0(medianOf(kept, (g) => g.b.rps))} req/s, ${cpu('b')} µs/request (medians); req/s ${a.name} ÷ ${b.name} ${ratioWithInterval(kept.map((g) => g.a.rps / g.b.rps))}; errors ${errors}. ${reading}`,
   );
 }
 

@@ -57,9 +57,13 @@ export function balancerStory(result: ProbeResult, fleet: FleetInfo, browser: Br
   return { ...story, verdict: storyVerdict(story, fleet.maxConnectionAgeMs) };
 }
 
+/** The most hosts and workers any route of the run met: the figures a story speaks for. */
+export function mostMet(story: Pick<BalancerStory, 'routes'>): { hosts: number; workers: number } {
+  return { hosts: Math.max(0, ...story.routes.map((r) => r.hostsSeen)), workers: Math.max(0, ...story.routes.map((r) => r.workersSeen)) };
+}
+
 export function storyVerdict(story: Omit<BalancerStory, 'verdict'>, maxConnectionAgeMs: number | null): string {
-  const hosts = Math.max(0, ...story.routes.map((r) => r.hostsSeen));
-  const workers = Math.max(0, ...story.routes.map((r) => r.workersSeen));
+  const { hosts, workers } = mostMet(story);
   const met = `${hosts} of ${story.hostsExpected} hosts and ${workers} of ${story.workersExpected} workers`;
   const k = story.clientConnections;
   const sent = k === null ? 'A new connection per request' : `${plural(k, 'kept client connection')}`;

@@ -4,7 +4,7 @@
  */
 import type { ChalkInstance } from 'chalk';
 import type { BalancerLayer } from '../fleet/fleet.js';
-import type { BalancerStory } from '../fleet/story.js';
+import { mostMet, type BalancerStory } from '../fleet/story.js';
 import { makeTable } from './style.js';
 
 export interface BalancerKind {
@@ -36,8 +36,7 @@ export const BALANCER_KINDS: readonly BalancerKind[] = [
 
 /** "1 kept connection → 1 of 3 hosts, 1 of 6 workers", from a story's busiest route. */
 export function measuredSpread(story: BalancerStory): string {
-  const hosts = Math.max(0, ...story.routes.map((r) => r.hostsSeen));
-  const workers = Math.max(0, ...story.routes.map((r) => r.workersSeen));
+  const { hosts, workers } = mostMet(story);
   const k = story.clientConnections;
   const sent = k === null ? 'a new connection per request' : `${k} kept connection${k === 1 ? '' : 's'}`;
   return `${sent} → ${hosts} of ${story.hostsExpected} hosts, ${workers} of ${story.workersExpected} workers`;

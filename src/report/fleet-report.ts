@@ -61,23 +61,33 @@ export function renderFleetComparison(results: readonly FleetResult[], c: ChalkI
   return [...runs, `${c.bold('Side by side: the same load through each balancer')}\n${renderSideBySide(results, c)}`, storyLines(results, c)].join('\n\n');
 }
 
-export function renderSideBySide(results: readonly FleetResult[], c: ChalkInstance): string {
-  const table = makeTable(['balancer', 'route', 'client connections', 'hosts', 'workers', 'ok', 'failed', 'hosts: max/min share'], ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'], c);
-  for (const r of results) {
-    const k = r.story.clientConnections;
-    for (const route of r.routes) {
+export const SIDE_BY_SIDE_HEAD = ['balancer', 'route', 'client connections', 'hosts', 'workers', 'ok', 'failed', 'hosts: max/min share'];
+
+/** One row per balancer and route, as plain text: the terminal table and the --report page both show these. */
+export function sideBySideRows(results: readonly FleetResult[]): string[][] {
+  return results.flatMap((r) =>
+    r.routes.map((route) => {
+      const k = r.story.clientConnections;
       const ratio = route.fairness.hosts.maxMinRatio;
-      table.push([
-        c.bold(r.fleet.lb.layer === 'l4' ? 'L4 (stream)' : 'L7 (http)'),
+      return [
+        r.fleet.lb.layer === 'l4' ? 'L4 (stream)' : 'L7 (http)',
         route.path,
         k === null ? 'one per request' : String(k),
         `${route.hostsSeen} of ${r.story.hostsExpected}`,
         `${route.workersSeen} of ${r.story.workersExpected}`,
         String(route.ok),
-        route.failed > 0 ? c.red(String(route.failed)) : '0',
+        String(route.failed),
         ratio === null ? '∞' : ratio.toFixed(2),
-      ]);
-    }
+      ];
+    }),
+  );
+}
+
+export function renderSideBySide(results: readonly FleetResult[], c: ChalkInstance): string {
+  const table = makeTable(SIDE_BY_SIDE_HEAD, ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'], c);
+  for (const [balancer, ...cells] of sideBySideRows(results)) {
+    const failed = cells[5]!;
+    table.push([c.bold(balancer!), ...cells.slice(0, 5), failed === '0' ? failed : c.red(failed), cells[6]!]);
   }
   return table.toString();
 }

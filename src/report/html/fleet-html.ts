@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import type { FleetComparison, FleetResult } from '../../fleet/fleet.js';
 import { BALANCER_KINDS, measuredSpread } from '../balancer-table.js';
-import { balancerLine, renderFleetComparison, renderFleetReport } from '../fleet-report.js';
+import { balancerLine, renderFleetComparison, renderFleetReport, SIDE_BY_SIDE_HEAD, sideBySideRows } from '../fleet-report.js';
 import { browserSections, browserVerdicts } from './browser-html.js';
 import { dataTable, renderPage, type ReportContext, type ReportSection } from './page.js';
 import { probeFacts, probeVerdicts, routeSection } from './probe-html.js';
@@ -64,10 +64,8 @@ export function renderFleetHtml(result: FleetResult, context: ReportContext): st
 export function renderFleetComparisonHtml(results: readonly FleetResult[], context: ReportContext): string {
   const first = results[0]!;
   const label = (r: FleetResult) => `${r.fleet.lb.layer.toUpperCase()}: `;
-  const sideRows = results.flatMap((r) =>
-    r.routes.map((route) => [esc(label(r).slice(0, 2)), esc(route.path), esc(r.story.clientConnections === null ? 'one per request' : String(r.story.clientConnections)), esc(`${route.hostsSeen} of ${r.story.hostsExpected}`), esc(`${route.workersSeen} of ${r.story.workersExpected}`), esc(String(route.ok)), esc(String(route.failed))]),
-  );
-  const side: ReportSection = { title: 'Side by side: the same load through each balancer', html: `${dataTable(['balancer', 'route', 'client connections', 'hosts', 'workers', 'ok', 'failed'], sideRows, [false, false, true, true, true, true, true])}${results.map((r) => `<p>${esc(`${label(r)}${r.story.verdict}`)}</p>`).join('')}` };
+  const sideRows = sideBySideRows(results).map((row) => row.map(esc));
+  const side: ReportSection = { title: 'Side by side: the same load through each balancer', html: `${dataTable(SIDE_BY_SIDE_HEAD, sideRows, [false, false, true, true, true, true, true, true])}${results.map((r) => `<p>${esc(`${label(r)}${r.story.verdict}`)}</p>`).join('')}` };
   const json: FleetComparison = { kind: 'fleet-comparison', balancers: [...results] };
   return renderPage({
     title: `cluster-demo fleet: ${first.fleet.hosts.length} hosts behind an L4 and an L7 balancer`,
