@@ -27,6 +27,15 @@ for major in "${majors[@]}"; do
   read -r p f s < <(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests, r.numPendingTests + r.numTodoTests) } catch { console.log(0, 1, 0) }' "$PWD/$report")
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
   summary+=("node $version: $p passed, $f failed, $s skipped (vitest exit $code)")
+  # Name what failed in the closing summary too: the log above it may be cut to its tail.
+  while IFS= read -r line; do [ -n "$line" ] && summary+=("  failed: $line"); done < <(node -e '
+    try {
+      const r = require(process.argv[1])
+      for (const file of r.testResults) for (const t of file.assertionResults) if (t.status === "failed") {
+        const why = (t.failureMessages[0] ?? "").split("\n")[0].slice(0, 200)
+        console.log(`${file.name.replace(process.cwd() + "/", "")} > ${t.fullName}: ${why}`)
+      }
+    } catch {}' "$PWD/$report")
   [ "$code" -eq 0 ] || status=1
 done
 echo
