@@ -66,10 +66,31 @@ describe('the probe against the server', () => {
         { route: '/pid', host: 'web-1', primaryPid: 100, pid: 201, requests: 50 },
         { route: '/pid', host: 'web-1', primaryPid: 100, pid: 202, requests: 48 },
       ],
+      // /api/:n is one of the routes the demo counts apart, with nothing counted on it in between.
+      counted: ['/pid', '/api/:n'],
     });
     // Another primary answered the second reading (a balancer in front): nothing can be compared.
-    expect(serverCountsBetween([before], [{ ...after, primaryPid: 999 }], ['/pid'])).toEqual({ covered: [], workers: [] });
-    expect(serverCountsBetween([null], [after], ['/pid'])).toEqual({ covered: [], workers: [] });
+    expect(serverCountsBetween([before], [{ ...after, primaryPid: 999 }], ['/pid'])).toEqual({ covered: [], workers: [], counted: [] });
+    expect(serverCountsBetween([null], [after], ['/pid'])).toEqual({ covered: [], workers: [], counted: [] });
+    // A path the demo server does not count apart (probe --path /api/7) is not compared.
+    expect(serverCountsBetween([before], [after], ['/api/7'])).toEqual({ covered: [{ hostname: 'web-1', primaryPid: 100 }], workers: [], counted: [] });
+  });
+
+  it("a user's app: each path the probe sent, read from the app's counters without its query", () => {
+    const app = (pid: number, slot: number, users: number, root: number) =>
+      worker(pid, slot, 0, { app: { byPath: { '/users/1': { '2xx': users, '3xx': 0, '4xx': 0, '5xx': 0 }, '/': { '2xx': root, '3xx': 0, '4xx': 1, '5xx': 0 } }, byMethod: { GET: users + root } } });
+    const first = doc([app(201, 0, 5, 0), app(202, 1, 0, 0)]);
+    const second = doc([app(201, 0, 25, 7), app(202, 1, 30, 3)]);
+    expect(serverCountsBetween([first], [second], ['/users/1', '/?x=1'])).toEqual({
+      covered: [{ hostname: 'web-1', primaryPid: 100 }],
+      workers: [
+        { route: '/users/1', host: 'web-1', primaryPid: 100, pid: 201, requests: 20 },
+        { route: '/users/1', host: 'web-1', primaryPid: 100, pid: 202, requests: 30 },
+        { route: '/?x=1', host: 'web-1', primaryPid: 100, pid: 201, requests: 7 },
+        { route: '/?x=1', host: 'web-1', primaryPid: 100, pid: 202, requests: 3 },
+      ],
+      counted: ['/users/1', '/?x=1'],
+    });
   });
 
   it('a mismatch is a difference beyond the failures and retries the probe knows of', () => {

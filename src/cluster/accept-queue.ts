@@ -36,3 +36,29 @@ export function pendingConnections(port: number): number | null {
   }
   return found ? total : null;
 }
+
+/** Listening sockets on `port` in one /proc/net/tcp* text (SO_REUSEPORT: one per worker; shared: one); pure. */
+export function listeningSocketCount(procNetTcp: string, port: number): number {
+  let count = 0;
+  for (const line of procNetTcp.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const local = fields[1];
+    if (fields[3] === LISTEN && local && Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) count++;
+  }
+  return count;
+}
+
+/** The listening sockets on `port` now; null where /proc/net/tcp cannot be read. */
+export function listeningSockets(port: number): number | null {
+  let found = false;
+  let total = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      total += listeningSocketCount(fs.readFileSync(file, 'utf8'), port);
+      found = true;
+    } catch {
+      // No such file (not Linux, or IPv6 off).
+    }
+  }
+  return found ? total : null;
+}

@@ -1,4 +1,7 @@
 /** The cluster's public shape: options, events, the running cluster, and its start errors. */
+import { ExpectedError } from '../core/errors.js';
+import type { AppOptions } from '../app/app-setup.js';
+import type { AppStdout } from '../app/app-output.js';
 import type { BackoffOptions } from './backoff.js';
 import type { SchedulingPolicy } from './policy.js';
 import type { ServeProtocol } from './demo-server.js';
@@ -23,8 +26,15 @@ export interface ClusterOptions {
   name?: string;
   /** How long stop() and reload() let a worker finish in-flight requests before SIGKILL, ms. Default 10 s. */
   graceMs?: number;
-  /** How long to wait for every worker to listen, ms. Default 30 s. */
+  /** How long to wait for every worker to listen, ms. Default 30 s (a user's app: 10 s). */
   readyTimeoutMs?: number;
+  /**
+   * Run a user's app as the workers instead of the demo server (`serve --app`): its entry is each worker's main
+   * module, with the agent preloaded (identity headers and counts, from outside). It picks its own address:
+   * `port`, `host`, `protocol`, `tls`, `maxN` and the timeouts are the demo server's and do not apply.
+   * stdout: where the app's own stdout goes (default ours; the measuring commands pass "stderr").
+   */
+  app?: AppOptions & { stdout?: AppStdout };
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
@@ -37,6 +47,11 @@ export interface ClusterOptions {
    * answer on any host; false: neither.
    */
   stats?: boolean;
+  /**
+   * Serve the stats routes from the primary on a port of their own (0: any free one), loopback unless `stats` is
+   * true; for an app that owns every path of its port. undefined: none (the demo workers answer them).
+   */
+  statsPort?: number;
   /** Extra node flags for the workers (e.g. --cpu-prof). Default none. */
   workerExecArgv?: string[];
   /** Every state change, as data; `serve` renders these as log lines, `probe` keeps them for its report. */
@@ -61,6 +76,8 @@ export type ClusterEvent = { at: number } & (
   | { type: 'primary-started'; pid: number; cpus: number; workers: number; policy: SchedulingPolicy; tcpMigrateReq: 0 | 1 | null }
   | { type: 'worker-started'; pid: number; id: number; slot: number; replacing?: number }
   | { type: 'worker-listening'; pid: number; id: number; slot: number }
+  /** A user's app listens on an address not seen before (an app with two servers: two of these). */
+  | { type: 'app-listening'; pid: number; url: string }
   /** dashboardUrl: the live page, where the stats routes answer (else null). */
   | { type: 'ready'; url: string; listenUrl: string; pids: number[]; dashboardUrl?: string | null; protocol?: ServeProtocol; certificate?: CertificateInfo | null }
   | { type: 'worker-died'; pid: number; id: number; slot: number; code: number | null; signal: string | null; uptimeMs: number }
@@ -118,10 +135,14 @@ export interface RunningCluster {
   statsSnapshot(): ClusterStatsDoc | null;
   /** Whether /_cluster/stats, /_cluster/events, /metrics and /dashboard answer. */
   statsRoutes: boolean;
+  /** Where they answer: the cluster's own URL, the primary's stats port (`statsPort`), or null. */
+  statsUrl: string | null;
+  /** A user's app: every address it listens on, as URLs a client here can reach (`url` is the first); else []. */
+  readonly appUrls: string[];
 }
 
-/** A failure to start that the user can fix (port in use, bad host): one line, no stack. */
-export class ClusterStartError extends Error {
+/** A failure to start that the user can fix (port in use, bad host, an app that does not listen): one line, no stack, exit 1. */
+export class ClusterStartError extends ExpectedError {
   override name = 'ClusterStartError';
 }
 

@@ -8,12 +8,14 @@ import { trackHandoffs } from '../node-internals/handoffs.js';
 import { forgetWhenClosed } from '../node-internals/held-disconnect.js';
 import type { EventBody } from './cluster-api.js';
 import { describeListenError } from './listen-errors.js';
-import { isWorkerMessage, WORKER_CONFIG_ENV, type PrimaryToWorker, type WorkerConfig, type WorkerToPrimary } from './messages.js';
+import type { AppOutput } from '../app/app-output.js';
+import { isWorkerMessage, type PrimaryToWorker, type WorkerToPrimary } from './messages.js';
 import type { SchedulingPolicy } from './policy.js';
 import { markExited, markKilled, newWorkerState, type ExitStatus, type KillReason, type WorkerPhase, type WorkerPurpose, type WorkerState } from './worker-state.js';
 
 export interface ForkHooks {
-  listening(state: WorkerState): void;
+  /** It listens on host:port (a user's app may listen on several: each one is reported). */
+  listening(state: WorkerState, address: { host: string; port: number; askedPort?: number }): void;
   /** It could not listen; `line` says why, in one line. */
   listenFailed(state: WorkerState, line: string): void;
   /** It exited; `before` is the phase it was in. */
@@ -25,20 +27,28 @@ export interface ForkHooks {
 }
 
 export interface ForkSetup {
-  config: WorkerConfig;
+  /** The worker's configuration, in its environment (the demo worker's, or the agent's in a user's app). */
+  env: Record<string, string>;
+  /** Where it is told to listen, for the one line about a failure (a user's app says where it tried). */
+  listenTarget: { host: string; port: number };
+  /** A user's app: its output, each worker's stderr held until it listens (app/app-output.ts). */
+  output?: AppOutput;
+  /** One line for a failed listen (default: ours, naming --port). */
+  describeListenFailure?: typeof describeListenError;
   policy: SchedulingPolicy;
   emit(event: EventBody): void;
   hooks: ForkHooks;
 }
 
 export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetup, replacing?: number): WorkerState {
-  const { config, emit, hooks } = setup;
-  const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify(config) });
+  const { emit, hooks, listenTarget } = setup;
+  const worker = cluster.fork(setup.env);
   // Only rr hands connections over; with none and reuseport there is nothing to track.
   const handoffs = setup.policy === 'rr' ? trackHandoffs(worker) : undefined;
   forgetWhenClosed(worker, () => cluster.workers);
   const state = newWorkerState(worker, slot, purpose);
   state.handoffs = handoffs;
+  state.stderr = setup.output?.attach(worker.process.stdout, worker.process.stderr);
   handoffs?.onAcknowledged(() => hooks.handoffAcknowledged?.(state));
 
   worker.on('online', () => emit({ type: 'worker-started', pid: state.pid, id: worker.id, slot, replacing }));
@@ -46,10 +56,12 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
     if (!isWorkerMessage(message)) return;
     switch (message.type) {
       case 'listening':
-        emit({ type: 'worker-listening', pid: state.pid, id: worker.id, slot });
-        return hooks.listening(state);
+        state.stderr?.open();
+        if (state.phase.name === 'starting') emit({ type: 'worker-listening', pid: state.pid, id: worker.id, slot });
+        return hooks.listening(state, { host: message.host, port: message.port, askedPort: message.askedPort });
       case 'listen-failed':
-        return hooks.listenFailed(state, describeListenError(message.code, config.host, config.port, message.message));
+        state.stderr?.drop();
+        return hooks.listenFailed(state, (setup.describeListenFailure ?? describeListenError)(message.code, message.host ?? listenTarget.host, message.port ?? listenTarget.port, message.message));
       case 'drained':
         // Node has processed this worker's server close by now: nothing more is handed to it (messages.ts).
         return sendTo(state, { type: 'drained-ack' });

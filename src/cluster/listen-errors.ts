@@ -14,3 +14,16 @@ export function describeListenError(code: string, host: string, port: number, de
       return `cannot listen on ${host}:${port}: ${detail ?? code}`;
   }
 }
+
+/** The same for a user's app (`--app`), which chose its own address: the fix is in the app, not in our flags. */
+export function describeAppListenError(app: string, code: string, host: string, port: number, detail?: string): string {
+  const where = `${host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `${app} cannot listen on ${where}: the port is already in use — stop what holds it, or give the app another port`;
+    case 'EACCES':
+      return `${app} cannot listen on ${where}: permission denied (ports below 1024 need privileges) — give the app another port`;
+    default:
+      return `${app} cannot listen on ${where}: ${detail ?? code}`;
+  }
+}

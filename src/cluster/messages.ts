@@ -32,6 +32,19 @@ export interface WorkerConfig {
 
 export const WORKER_CONFIG_ENV = 'CLUSTER_DEMO_WORKER_CONFIG';
 
+/** What the agent preloaded into a worker of a user's app (`serve --app`, app/agent.ts) is told at fork time. */
+export interface AppWorkerConfig {
+  primaryPid: number;
+  /** The name sent in x-hostname; undefined: os.hostname(). */
+  name?: string;
+  /** Count the app's responses and connections and report them (stats on). */
+  count: boolean;
+  /** --sched reuseport: the app's TCP listens get `reusePort: true` (its own socket per worker). */
+  reusePort: boolean;
+}
+
+export const APP_CONFIG_ENV = 'CLUSTER_DEMO_APP_CONFIG';
+
 /**
  * Shutting down, a worker must not exit while the primary may still be handing it a connection: with the rr
  * policy, Node drops a connection it sent to a worker that exits before answering (the client hangs). So a
@@ -41,8 +54,10 @@ export const WORKER_CONFIG_ENV = 'CLUSTER_DEMO_WORKER_CONFIG';
  * i.e. once its hand-backs are written too.
  */
 export type WorkerToPrimary =
-  | { type: 'listening'; pid: number; host: string; port: number }
-  | { type: 'listen-failed'; pid: number; code: string; message: string }
+  /** askedPort: the port a user's app asked for (0: any free one). */
+  | { type: 'listening'; pid: number; host: string; port: number; askedPort?: number }
+  /** host and port: where it tried (a user's app chooses them; the demo worker is told them). */
+  | { type: 'listen-failed'; pid: number; code: string; message: string; host?: string; port?: number }
   | { type: 'drained'; pid: number }
   | { type: 'exiting'; pid: number }
   /**

@@ -21,6 +21,12 @@ import { readTcpMigrateReq } from './policy.js';
 import { EXACT_FLUSH_WAIT_MS, PrimaryStats } from './counts/primary-stats.js';
 import { captureRoundRobinListener, type RoundRobinListener } from '../node-internals/rr-listener.js';
 import { connectableHost, formatHostForUrl } from './ports.js';
+import { APP_CONFIG_ENV, WORKER_CONFIG_ENV, type AppWorkerConfig } from './messages.js';
+import { appExec, type AppExec } from '../app/app-setup.js';
+import { AppOutput } from '../app/app-output.js';
+import { describeAppListenError } from './listen-errors.js';
+import { listeningSockets } from './accept-queue.js';
+import { startStatsServer, type StatsServer } from './counts/stats-server.js';
 
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export * from './cluster-api.js';
@@ -52,14 +58,24 @@ class ClusterPrimary {
   /** Checked after each rr hand-off is acknowledged while a stop waits for the primary's queue to empty. */
   private queueCheck?: () => void;
 
+  /** A user's app: every address it listens on (the first is `url`), and its deaths before listening at start. */
+  readonly appUrls: string[] = [];
+  private appStartDeaths = 0;
+  /** The app asked for port 0 (any free port): under reuseport each worker would get one of its own. */
+  private appAskedAnyPort = false;
+  private lastAppExit = '';
+
   constructor(
     readonly settings: ClusterSettings,
-    readonly port: number,
-    readonly url: string,
-    readonly listenUrl: string,
+    public port: number,
+    public url: string,
+    public listenUrl: string,
     readonly certificate: CertificateInfo | null,
     private readonly rrListener?: RoundRobinListener,
+    private readonly app?: AppExec,
   ) {
+    // A user's app answers its own routes: the stats routes are the primary's (statsPort) or nowhere.
+    if (app) settings.stats = { ...settings.stats, endpoints: false };
     this.slots = Array.from({ length: settings.workers }, (_, index) => ({ index, quickDeaths: 0 }));
     this.started = new Promise<void>((resolve, reject) => (this.settleStart = { resolve, reject }));
     if (settings.stats.count) {
@@ -67,11 +83,16 @@ class ClusterPrimary {
       this.stats = new PrimaryStats(info, () => [...this.live]);
     }
     this.forkSetup = {
-      config: workerConfig(settings, port),
+      env: app
+        ? { [APP_CONFIG_ENV]: JSON.stringify({ primaryPid: process.pid, name: settings.name, count: settings.stats.count, reusePort: settings.policy === 'reuseport' } satisfies AppWorkerConfig) }
+        : { [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig(settings, port)) },
+      listenTarget: { host: settings.host, port },
+      output: app ? new AppOutput(settings.app?.stdout) : undefined,
+      describeListenFailure: app ? (code, host, port, detail) => describeAppListenError(app.name, code, host, port, detail) : undefined,
       policy: settings.policy,
       emit: (event) => this.emit(event),
       hooks: {
-        listening: (state) => this.onListening(state),
+        listening: (state, address) => this.onListening(state, address),
         listenFailed: (state, line) => (this.phase === 'ready' ? this.emit({ type: 'worker-start-failed', pid: state.pid, slot: state.slot, message: line }) : this.failStart(line)),
         exited: (state, before, status) => this.onExit(state, before, status),
         message: (state, message) => void this.stats?.handle(state, message),
@@ -90,7 +111,7 @@ class ClusterPrimary {
     const { settings } = this;
     const tcpMigrateReq = settings.policy === 'reuseport' && process.platform === 'linux' ? readTcpMigrateReq() : null;
     this.emit({ type: 'primary-started', pid: process.pid, cpus: settings.cpus, workers: settings.workers, policy: settings.policy, tcpMigrateReq });
-    const readyTimer = setTimeout(() => this.failStart(`workers did not all listen on ${this.listenUrl} within ${settings.readyTimeoutMs / 1000} s`), settings.readyTimeoutMs);
+    const readyTimer = setTimeout(() => this.failStart(this.notReadyLine()), settings.readyTimeoutMs);
     const interrupt = () => this.failStart('interrupted before every worker listened', ClusterStartInterrupted);
     settings.signal?.addEventListener('abort', interrupt, { once: true });
     try {
@@ -122,15 +143,63 @@ class ClusterPrimary {
     return state;
   }
 
-  private onListening(state: WorkerState): void {
+  /** The primary's own stats routes (`statsPort`), once started. */
+  statsServer?: StatsServer;
+
+  statsUrl(): string | null {
+    return this.statsServer?.url ?? (this.settings.stats.endpoints ? this.url : null);
+  }
+
+  /** Why start-up timed out, in one line. */
+  private notReadyLine(): string {
+    const within = `within ${this.settings.readyTimeoutMs / 1000} s`;
+    if (!this.app) return `workers did not all listen on ${this.listenUrl} ${within}`;
+    if (this.appStartDeaths > 0) return `${this.app.name} exited before it listened (${this.appStartDeaths} ${this.appStartDeaths === 1 ? 'time' : 'times'}, the last ${this.lastAppExit}), and its workers were not all listening ${within} (--listen-timeout); its own output is above`;
+    const listening = this.slots.filter((slot) => slot.current && isListening(slot.current)).length;
+    return `${this.app.name} started but did not listen ${within} (${listening} of ${this.slots.length} workers listened; --listen-timeout sets the wait)`;
+  }
+
+  private onListening(state: WorkerState, address: { host: string; port: number; askedPort?: number }): void {
+    if (address.askedPort === 0) this.appAskedAnyPort = true;
+    if (this.app) this.appListening(state, address);
     markListening(state);
     if (this.phase === 'starting' && this.slots.every((slot) => slot.current && isListening(slot.current))) {
+      const refused = this.checkReusePort();
+      if (refused) return this.failStart(refused);
       this.phase = 'ready';
-      const dashboardUrl = this.settings.stats.endpoints ? `${this.url}/dashboard` : null;
+      const dashboardUrl = this.statsUrl() ? `${this.statsUrl()}/dashboard` : null;
       const pids = this.slots.map((slot) => slot.current!.pid);
       this.emit({ type: 'ready', url: this.url, listenUrl: this.listenUrl, pids, dashboardUrl, protocol: this.settings.protocol, certificate: this.certificate });
       this.settleStart.resolve();
     }
+  }
+
+  /**
+   * A user's app under --sched reuseport: its listens were given reusePort from outside (app/agent.ts), which
+   * only works where Node reads the option after publishing it. Every worker must then hold a socket of its own:
+   * counted in /proc (one shared socket means it did not take). The line says so; null when it took (or /proc
+   * cannot tell).
+   */
+  private checkReusePort(): string | null {
+    if (!this.app || this.settings.policy !== 'reuseport') return null;
+    const sockets = listeningSockets(this.port);
+    if (sockets === null || sockets >= this.slots.length) return null;
+    if (this.appAskedAnyPort) return `--sched reuseport needs ${this.app.name} to listen on a fixed port: it asks for any free port (0), and with SO_REUSEPORT every worker would get a different one; give it a port (its own setting, e.g. PORT=3000) or use --sched rr or none`;
+    return `--sched reuseport: ${this.app.name}'s workers share ${sockets} listening socket${sockets === 1 ? '' : 's'} on port ${this.port} instead of one each (Node ${process.version} did not take the reusePort added to its listen): use --sched rr or none`;
+  }
+
+  /** A user's app listens on `address`: the first one becomes the cluster's URL, each new one is announced. */
+  private appListening(state: WorkerState, { host, port }: { host: string; port: number }): void {
+    const reachable = host === '::' || host === '0.0.0.0' ? '127.0.0.1' : host;
+    const url = `http://${formatHostForUrl(reachable)}:${port}`;
+    if (this.appUrls.includes(url)) return;
+    this.appUrls.push(url);
+    if (this.appUrls.length === 1) {
+      this.port = port;
+      this.url = url;
+      this.listenUrl = `http://${formatHostForUrl(host)}:${port}`;
+    }
+    this.emit({ type: 'app-listening', pid: state.pid, url });
   }
 
   /** Start-up failed (a worker could not listen or died first, or a Ctrl-C): kill the rest, then reject start(). */
@@ -156,9 +225,22 @@ class ClusterPrimary {
     }
     const uptimeMs = Date.now() - state.startedAt;
     this.emit({ type: 'worker-died', pid: state.pid, id: state.worker.id, slot: slot.index, code, signal, uptimeMs });
-    if (verdict.kind === 'fatal') this.failStart(`worker ${state.pid} exited (${signal ?? `code ${code}`}) before listening on ${this.listenUrl}`);
+    if (verdict.kind === 'fatal' && this.app) this.appDiedAtStart(state, slot, uptimeMs, code, signal);
+    else if (verdict.kind === 'fatal') this.failStart(`worker ${state.pid} exited (${signal ?? `code ${code}`}) before listening on ${this.listenUrl}`);
     else if (verdict.kind === 'respawn') this.scheduleRespawn(slot, state.pid, uptimeMs, verdict.onPurpose);
     // replacement-failed: reload() keeps the old worker; superseded: the slot has moved on.
+  }
+
+  /**
+   * A user's app died before it listened, at start: its output is shown once; an exit with code 0 is final (it
+   * ran to its end: nothing to retry), a crash is retried with the backoff until --listen-timeout says no.
+   */
+  private appDiedAtStart(state: WorkerState, slot: Slot, uptimeMs: number, code: number | null, signal: string | null): void {
+    state.stderr?.showOnce();
+    this.appStartDeaths++;
+    this.lastAppExit = signal ? `by ${signal}` : `with code ${code}`;
+    if (code === 0) return this.failStart(`${this.app!.name} exited with code 0 before it listened: an app run with --app must start a server and keep running`);
+    this.scheduleRespawn(slot, state.pid, uptimeMs, false);
   }
 
   private scheduleRespawn(slot: Slot, deadPid: number, uptimeMs: number, onPurpose: boolean): void {
@@ -168,7 +250,7 @@ class ClusterPrimary {
     this.emit({ type: 'worker-respawning', slot: slot.index, delayMs, afterPid: deadPid });
     slot.respawnTimer = setTimeout(() => {
       slot.respawnTimer = undefined;
-      if (this.phase === 'ready') this.fork(slot, 'respawn');
+      if (this.phase === 'ready' || (this.phase === 'starting' && this.app)) this.fork(slot, 'respawn');
     }, delayMs);
   }
 
@@ -193,6 +275,7 @@ class ClusterPrimary {
       const killedPids = targets.filter((_, i) => killed[i]).map((s) => s.pid);
       const exitCode: 0 | 1 = killedPids.length > 0 ? 1 : 0;
       this.emit({ type: 'stopped', exitCode });
+      await this.statsServer?.close();
       this.stats?.close();
       return { exitCode, killedPids };
     })();
@@ -228,6 +311,7 @@ class ClusterPrimary {
     for (const state of targets) killWorkerProcess(state, 'forced', (e) => this.emit(e));
     await Promise.all(targets.map((state) => state.exited));
     this.emit({ type: 'stopped', exitCode: 1 });
+    await this.statsServer?.close();
     this.stats?.close();
     return { exitCode: 1, killedPids: targets.map((s) => s.pid) };
   }
@@ -266,26 +350,36 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   if (!cluster.isPrimary) throw new Error('startCluster() must run in a primary process');
   const settings = clusterSettings(options);
   freezeSchedulingPolicy(settings.policy);
-  const port = await resolvePort(settings);
-  const certificate = await certificateFor(settings);
+  const app = settings.app ? appExec(settings.app, settings.workerExecArgv) : undefined;
+  // A user's app picks its own address: it is known once its first worker listens.
+  const port = app ? 0 : await resolvePort(settings);
+  const certificate = app ? null : await certificateFor(settings);
   if (certificate) settings.tls = certificate.tls;
-  cluster.setupPrimary({ exec: workerEntryPath(), args: [], execArgv: settings.workerExecArgv, silent: false });
+  if (app) cluster.setupPrimary({ exec: app.exec, args: app.args, cwd: app.cwd, execArgv: app.execArgv, stdio: ['inherit', 'pipe', 'pipe', 'ipc'] });
+  else cluster.setupPrimary({ exec: workerEntryPath(), args: [], execArgv: settings.workerExecArgv, silent: false });
   const scheme = settings.protocol === 'http' ? 'http' : 'https';
   const listenUrl = `${scheme}://${formatHostForUrl(settings.host)}:${port}`;
   const url = `${scheme}://${formatHostForUrl(connectableHost(settings.host))}:${port}`;
   // rr: find the primary's listening socket as node:cluster opens it, so a stop can stop accepting.
-  const rrListener = settings.policy === 'rr' ? captureRoundRobinListener(port) : undefined;
-  const primary = new ClusterPrimary(settings, port, url, listenUrl, certificate?.info ?? null, rrListener);
+  const rrListener = settings.policy === 'rr' && !app ? captureRoundRobinListener(port) : undefined;
+  const primary = new ClusterPrimary(settings, port, app ? '' : url, app ? '' : listenUrl, certificate?.info ?? null, rrListener, app);
   try {
+    if (settings.statsPort !== undefined && primary.stats) {
+      primary.statsServer = await startStatsServer(primary.stats, settings.statsHost, settings.statsPort, settings.name);
+    }
     await primary.start();
+  } catch (err) {
+    await primary.statsServer?.close();
+    throw err;
   } finally {
     rrListener?.release();
   }
   return {
-    url,
-    listenUrl,
-    host: settings.host,
-    port,
+    url: primary.url,
+    listenUrl: primary.listenUrl,
+    host: app ? new URL(primary.url).hostname.replace(/^\[|\]$/g, '') : settings.host,
+    port: primary.port,
+    appUrls: primary.appUrls,
     policy: settings.policy,
     protocol: settings.protocol,
     certificate: certificate ? { ...certificate.info, cert: certificate.tls.cert } : null,
@@ -299,6 +393,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     killWorker: (pid) => primary.killWorker(pid),
     stats: (read) => primary.stats?.fresh(read?.exact ? EXACT_FLUSH_WAIT_MS : undefined) ?? Promise.resolve(null),
     statsSnapshot: () => primary.stats?.snapshot() ?? null,
-    statsRoutes: settings.stats.endpoints,
+    statsRoutes: primary.statsUrl() !== null,
+    statsUrl: primary.statsUrl(),
   };
 }

@@ -29,6 +29,8 @@ export interface ClusterSettings extends Omit<ClusterOptions, 'backoff' | 'stats
   protocol: ServeProtocol;
   /** count: workers keep and report counters; endpoints: the stats routes answer (else 404). */
   stats: { count: boolean; endpoints: boolean };
+  /** Where the primary's own stats routes bind (`statsPort`): loopback, or every interface with `stats: true`. */
+  statsHost: string;
 }
 
 export function clusterSettings(options: ClusterOptions): ClusterSettings {
@@ -46,11 +48,12 @@ export function clusterSettings(options: ClusterOptions): ClusterSettings {
     policy,
     maxN: options.maxN ?? DEFAULT_MAX_N,
     graceMs: options.graceMs ?? 10_000,
-    readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    readyTimeoutMs: options.readyTimeoutMs ?? (options.app ? 10_000 : 30_000),
     backoff: { ...DEFAULT_BACKOFF, ...options.backoff },
     workerExecArgv: options.workerExecArgv ?? [],
     protocol: options.protocol ?? 'http',
     stats: statsSettings(options.stats, options.host ?? '127.0.0.1'),
+    statsHost: options.stats === true ? '0.0.0.0' : '127.0.0.1',
   };
 }
 

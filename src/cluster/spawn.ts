@@ -47,7 +47,11 @@ export function singleEntryPath(): string {
 
 /** `cluster-demo serve <args> --log json` in a child process, once it is ready. */
 export function spawnServe(args: string[], options: SpawnOptions = {}): Promise<SpawnedServer> {
-  return spawnServer(cliEntryPath(), ['serve', ...args, '--log', 'json'], options);
+  // Ours before `--`: what follows it is an app's own arguments (`serve --app app.js -- --port 8080`).
+  const end = args.indexOf('--');
+  const ours = end === -1 ? args : args.slice(0, end);
+  const theirs = end === -1 ? [] : args.slice(end);
+  return spawnServer(cliEntryPath(), ['serve', ...ours, '--log', 'json', ...theirs], options);
 }
 
 export interface SpawnOptions {

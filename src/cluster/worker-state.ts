@@ -10,6 +10,7 @@
  *   any phase ──exit──▶ exited (unasked: a death)
  */
 import type { Worker } from 'node:cluster';
+import type { StderrGate } from '../app/app-output.js';
 import type { Handoffs } from '../node-internals/handoffs.js';
 
 /** Why a worker was forked. */
@@ -44,6 +45,8 @@ export interface WorkerState {
   exited: Promise<ExitStatus>;
   /** rr: the connections handed to it and not acknowledged yet (other policies: none). */
   handoffs?: Handoffs;
+  /** A user's app: its stderr, held until it listens (app/app-output.ts). */
+  stderr?: StderrGate;
   /** For the transitions: settle the two promises above. */
   settle: { listened(): void; exited(status: ExitStatus): void };
 }

@@ -7,14 +7,12 @@ import cluster from 'node:cluster';
 import { acceptedConnections, drainServer, unfinishedResponses } from './drain.js';
 import { createDemoServer, type DemoServer } from './demo-server.js';
 import { currentIdentity } from './handler.js';
-import { isPrimaryMessage, WORKER_CONFIG_ENV, type WorkerConfig, type WorkerToPrimary } from './messages.js';
+import { WORKER_CONFIG_ENV, type WorkerConfig } from './messages.js';
+import { runWorkerLifecycle, sendToPrimary } from './worker-lifecycle.js';
 import { createStatsRoutes, type StatsRoutes } from './counts/endpoints.js';
 import { WorkerStats } from './counts/worker-stats.js';
 
-function send(message: WorkerToPrimary, then?: () => void): void {
-  if (process.send && process.connected) process.send(message, undefined, {}, () => then?.());
-  else then?.();
-}
+const send = sendToPrimary;
 
 const rawConfig = process.env[WORKER_CONFIG_ENV];
 if (!cluster.isWorker || !cluster.worker || rawConfig === undefined) {
@@ -74,42 +72,13 @@ demo.listen({ port: config.port, host: config.host, reusePort: config.reusePort 
   send({ type: 'listening', pid: process.pid, host: config.host, port });
 });
 
-let exiting = false;
-function exitNow(): void {
-  if (exiting) return;
-  exiting = true;
-  // The last counts first, so the cluster's totals keep every request this worker answered.
-  stats?.stop();
-  stats?.sendReport();
-  // Written in order: once `exiting` is out, so is every connection this worker handed back to the primary.
-  send({ type: 'exiting', pid: process.pid }, () => process.exit(0));
-}
-
-process.on('message', (message: unknown) => {
-  if (!isPrimaryMessage(message)) return;
-  if (stats?.handle(message)) return;
-  if (message.type === 'drained-ack') {
-    exitNow();
-    return;
-  }
-  if (message.type !== 'shutdown' || shuttingDown) return;
-  shuttingDown = true;
-  // Event streams never end by themselves: end them, and the browsers reconnect to a worker that stays.
-  routes?.closeStreams();
-  // Stop accepting; the callback runs once every connection has ended, i.e. in-flight requests finished.
-  // Exiting right then could drop a connection the primary is handing over at that moment (see messages.ts):
-  // wait for the primary's drained-ack (or, if it never comes, exit after 2 s).
-  drainServer(demo, () => {
-    if (!process.send || !process.connected) {
-      process.exit(0);
-      return;
-    }
-    send({ type: 'drained', pid: process.pid });
-    setTimeout(exitNow, 2_000);
-  });
+runWorkerLifecycle({
+  stats,
+  drain(closed) {
+    shuttingDown = true;
+    // Event streams never end by themselves: end them, and the browsers reconnect to a worker that stays.
+    routes?.closeStreams();
+    // Stop accepting; `closed` runs once every connection has ended, i.e. in-flight requests finished.
+    drainServer(demo, closed);
+  },
 });
-
-// Ctrl-C and a terminal hang-up reach the whole process group. The primary coordinates shutdown and reload,
-// so the workers leave those signals to it (they still exit if the primary goes away: IPC disconnect).
-process.on('SIGINT', () => {});
-process.on('SIGHUP', () => {});

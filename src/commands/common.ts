@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UsageError } from '../core/errors.js';
 import { setMaxListeners } from 'node:events';
 import { formatDuration, LIMITS, parseChoice, parseDurationMs, parsePositiveInt, wholeNumber } from './options.js';
 import { DEFAULT_N } from '../cluster/sum.js';
@@ -116,4 +117,38 @@ export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `--app` and its companions, shared by serve's measuring siblings (probe, compare, browser). */
+export interface AppFlags {
+  app?: string;
+  cwd?: string;
+  path?: string[];
+  listenTimeout: number;
+}
+
+function collectPath(value: string, previous: string[] | undefined): string[] {
+  if (!value.startsWith('/')) throw new InvalidArgumentError(`a path of the app starts with / (got ${value})`);
+  return [...(previous ?? []), value];
+}
+
+export function addAppOptions(command: Command): Command {
+  return command
+    .argument('[app-args...]', "with --app: the app's own arguments, after --")
+    .option('--app <entry>', 'boot your own app (app.js, server.mjs, src/main.ts), unmodified, as the cluster instead of the demo server (docs/your-app.md)')
+    .option('--path <path>', 'a path to request, GET (repeatable; with --app default /; also with --url)', collectPath)
+    .option('--cwd <dir>', 'with --app: the directory the app runs in')
+    .addOption(durationOption('--listen-timeout <time>', 'with --app: how long every worker may take to listen', 10_000));
+}
+
+/** The app to boot, from the flags and the arguments after `--`; one line (exit 2) for a flag without --app. */
+export function appFrom(command: Command, flags: AppFlags, appArgs: string[]): { entry: string; args: string[]; cwd?: string; listenTimeoutMs: number } | undefined {
+  const name = command.name();
+  if (flags.app === undefined) {
+    if (appArgs.length > 0) throw new UsageError(`unexpected argument ${appArgs[0]}: arguments after -- are the app's, with --app`, name);
+    if (given(command, 'cwd')) throw new UsageError('--cwd is for --app', name);
+    if (given(command, 'listenTimeout')) throw new UsageError('--listen-timeout is for --app', name);
+    return undefined;
+  }
+  return { entry: flags.app, args: appArgs, cwd: flags.cwd, listenTimeoutMs: flags.listenTimeout };
 }

@@ -29,6 +29,8 @@ const FLAGS: Record<string, string> = {
   maxConnectionAgeMs: '--max-connection-age',
   singleVsCluster: '--single-vs-cluster',
   report: '--report',
+  app: '--app',
+  paths: '--path',
 };
 
 export function flagOf(key: string): string {

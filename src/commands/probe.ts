@@ -4,9 +4,9 @@ import os from 'node:os';
 import { LIMITS, parseBaseUrl, parseSched, parseWorkers, wholeNumber } from './options.js';
 import type { SchedulingPolicy } from '../cluster/primary.js';
 import { reportContext, reportFile } from './report-file.js';
-import { addLoadOptions, addOutputOptions, durationOption, given, interruptible, loadOptionsFrom, newCommand, type LoadFlags, type OutputFlags } from './common.js';
+import { addAppOptions, addLoadOptions, addOutputOptions, appFrom, durationOption, given, interruptible, loadOptionsFrom, newCommand, type AppFlags, type LoadFlags, type OutputFlags } from './common.js';
 
-interface ProbeFlags extends LoadFlags, OutputFlags {
+interface ProbeFlags extends LoadFlags, OutputFlags, AppFlags {
   url?: URL;
   workers: number;
   sched: SchedulingPolicy;
@@ -23,7 +23,7 @@ export function makeProbeCommand(): Command {
   const command = newCommand('probe')
     .description('fire concurrent requests and show which worker PIDs answered (boots the cluster in-process unless --url)')
     .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl);
-  return addOutputOptions(addLoadOptions(command)
+  return addOutputOptions(addAppOptions(addLoadOptions(command))
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
     .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', wholeNumber(1, 100_000))
@@ -48,10 +48,14 @@ Examples:
   $ cluster-demo browser                                 # what a real browser does, and why
   $ cluster-demo probe --url http://127.0.0.1:3000 --expect-workers 4
   $ cluster-demo probe --url https://lb.example/app --expect-hosts 3 --expect-workers 12
+  $ cluster-demo probe --app ./app.js --path / --path /users/1   # your own app, clustered
   $ cluster-demo probe --chaos 500ms --retries 1         # kill workers under load
   $ cluster-demo probe --json > probe.json`,
     )
-    .action(async (flags: ProbeFlags, command: Command) => {
+    .action(async (appArgs: string[], flags: ProbeFlags, command: Command) => {
+      const app = appFrom(command, flags, appArgs);
+      if (flags.path && given(command, 'route')) throw new UsageError('--path names what to request; --route picks among the demo server\'s routes: give one', 'probe');
+      if (app && given(command, 'n')) throw new UsageError('--n is for the demo server\'s /api/:n; with --app, name the paths with --path', 'probe');
       if (flags.url && given(command, 'workers')) throw new UsageError('--workers sizes the in-process cluster; with --url the server decides (check its count with --expect-workers)', 'probe');
       const [{ runProbe, probeExitCode, validateProbeOptions }, { renderProbeReport, renderProbeJson }, { createLiveView }, { makeChalk }] = await Promise.all([
         import('../probe/run.js'),
@@ -71,6 +75,8 @@ Examples:
         tls: flags.tls,
         chaosMs: flags.chaos,
         reload: flags.reload,
+        app,
+        paths: flags.path,
       };
       validateProbeOptions(options);
       const report = reportFile(flags.report, 'probe');

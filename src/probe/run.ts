@@ -7,6 +7,7 @@ import { runLoad, type LoadObserver, type LoadRecording } from '../load/engine.j
 import { checkReachable, checkSpeaksH2 } from '../load/reachable.js';
 import { summarizeRoute, withSilentWorkers, type KnownWorker, type RouteReport } from '../load/summary.js';
 import { pathPrefix } from '../load/url.js';
+import type { AppOptions } from '../app/app-setup.js';
 import { startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
 import type { ClusterStatsDoc } from '../cluster/counts/document.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
@@ -53,6 +54,10 @@ export interface ProbeOptions {
    * --url's /_cluster/stats). fleet passes every instance.
    */
   statsSources?: StatsSource[];
+  /** Boot the user's app as the cluster instead of the demo server (`--app`). */
+  app?: AppOptions & { listenTimeoutMs?: number };
+  /** Request these paths (GET, one route each) instead of --route's; with app, default ['/']. */
+  paths?: string[];
 }
 
 export const DEFAULT_REQUESTS = { pid: 2000, api: 400 } as const;
@@ -121,6 +126,8 @@ export function validateLoadShape(load: Pick<ProbeOptions, 'connections' | 'keep
 }
 
 export function validateProbeOptions(options: ProbeOptions): void {
+  if (options.app && options.url) throw new OptionsError('{app} boots your app in-process; {url} probes a server that already runs: give one');
+  if (options.app && (options.tls || options.h2)) throw new OptionsError(`{${options.tls ? 'tls' : 'h2'}} makes our demo server speak it; your app ({app}) speaks what it speaks (HTTP/1.1 here)`);
   if (options.url && options.chaosMs !== undefined) throw new OptionsError('{chaosMs} needs the in-process cluster; it cannot be used with {url}');
   if (options.url && options.reload) throw new OptionsError('{reload} needs the in-process cluster; it cannot be used with {url}');
   if (options.url && options.sched !== 'rr') throw new OptionsError('{sched} applies to the in-process cluster; it cannot be used with {url}');
@@ -139,6 +146,8 @@ export interface ProbeObserver extends LoadObserver {
 function routesFor(options: ProbeOptions): Array<{ route: string; path: string; requests?: number }> {
   // A server behind a reverse-proxy location (--url http://lb/app) has its routes under that prefix.
   const prefix = options.url ? pathPrefix(options.url) : '';
+  const paths = options.paths ?? (options.app ? ['/'] : undefined);
+  if (paths) return paths.map((path) => ({ route: path, path: `${prefix}${path}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) }));
   const pid = { route: '/pid', path: `${prefix}/pid`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.pid) };
   const api = { route: '/api/:n', path: `${prefix}/api/${options.n}`, requests: options.requests ?? (options.durationMs ? undefined : DEFAULT_REQUESTS.api) };
   return options.route === 'pid' ? [pid] : options.route === 'api' ? [api] : [pid, api];
@@ -162,7 +171,19 @@ async function openTarget(options: ProbeOptions): Promise<Target> {
     return { url: options.url, ca: options.ca, events };
   }
   const protocol = options.h2 ? 'h2' : options.tls ? 'https' : 'http';
-  const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol, onEvent: (e) => events.push(e), signal: options.signal });
+  const { app } = options;
+  const cluster = await startCluster({
+    port: 0,
+    host: '127.0.0.1',
+    workers: options.workers,
+    sched: options.sched,
+    protocol,
+    onEvent: (e) => events.push(e),
+    signal: options.signal,
+    // The app's own output goes to stderr: stdout is the report.
+    app: app && { entry: app.entry, args: app.args, cwd: app.cwd, stdout: 'stderr' },
+    readyTimeoutMs: app?.listenTimeoutMs,
+  });
   return { url: new URL(cluster.url), cluster, ca: cluster.certificate?.cert, events };
 }
 
@@ -302,9 +323,9 @@ function knownWorkers(startedPids: readonly number[], docs: ReadonlyArray<Cluste
 /** The server's counts over the run, from the readings before and after; null without stats. */
 function serverCountsOf(before: ReadonlyArray<ClusterStatsDoc | null>, after: ReadonlyArray<ClusterStatsDoc | null>, routes: RouteReport[]): ServerCounts | null {
   if (before.every((doc) => doc === null)) return null;
-  const { covered, workers } = serverCountsBetween(before, after, routes.map((r) => r.route));
+  const { covered, workers, counted } = serverCountsBetween(before, after, routes.map((r) => r.route));
   if (covered.length === 0) return null;
-  return { covered, workers, mismatches: countMismatches(routes, workers, covered) };
+  return { covered, workers, mismatches: countMismatches(routes.filter((r) => counted.includes(r.route)), workers, covered) };
 }
 
 /**

@@ -52,9 +52,20 @@ export interface ServerCount {
 
 const COUNTED: Record<string, CountedRoute> = { '/': '/', '/pid': '/pid', '/api/:n': '/api/:n' };
 
-function countOn(doc: ClusterStatsDoc | undefined, pid: number, route: CountedRoute): number {
+/**
+ * What one worker counted for the probe's route: the demo's route counter, or (a user's app) the counter of the
+ * path the probe sent, without its query. 0 for a worker not in the document.
+ */
+function countOn(doc: ClusterStatsDoc | undefined, pid: number, route: string): number {
   const worker = doc?.workers.find((w) => w.pid === pid);
-  return worker ? STATUS_CLASSES.reduce((sum, cls) => sum + worker.byRoute[route][cls], 0) : 0;
+  if (!worker) return 0;
+  const counts = worker.app ? worker.app.byPath[route.split('?')[0]!] : COUNTED[route] ? worker.byRoute[COUNTED[route]] : undefined;
+  return counts ? STATUS_CLASSES.reduce((sum, cls) => sum + counts[cls], 0) : 0;
+}
+
+/** Whether the server counts this route apart: every path of a user's app, the demo's own routes. */
+function counts(doc: ClusterStatsDoc, route: string): boolean {
+  return doc.workers.some((w) => w.app) || COUNTED[route] !== undefined;
 }
 
 export interface ServerCounts {
@@ -66,23 +77,24 @@ export interface ServerCounts {
 }
 
 /** Per route and worker, what the server counted between the two readings (the same sources, in order). Pure. */
-export function serverCountsBetween(before: ReadonlyArray<ClusterStatsDoc | null>, after: ReadonlyArray<ClusterStatsDoc | null>, routes: readonly string[]): Pick<ServerCounts, 'covered' | 'workers'> {
+export function serverCountsBetween(before: ReadonlyArray<ClusterStatsDoc | null>, after: ReadonlyArray<ClusterStatsDoc | null>, routes: readonly string[]): Pick<ServerCounts, 'covered' | 'workers'> & { counted: string[] } {
   const workers: ServerCount[] = [];
+  const counted = new Set<string>();
   const covered: ServerCounts['covered'] = [];
   after.forEach((doc, i) => {
     const earlier = before[i];
     if (!doc || !earlier || earlier.primaryPid !== doc.primaryPid) return;
     covered.push({ hostname: doc.hostname, primaryPid: doc.primaryPid });
     for (const route of routes) {
-      const counted = COUNTED[route];
-      if (!counted) continue;
+      if (!counts(doc, route)) continue;
+      counted.add(route);
       for (const w of doc.workers) {
-        const requests = countOn(doc, w.pid, counted) - countOn(earlier, w.pid, counted);
+        const requests = countOn(doc, w.pid, route) - countOn(earlier, w.pid, route);
         if (requests > 0) workers.push({ route, host: doc.hostname, primaryPid: doc.primaryPid, pid: w.pid, requests });
       }
     }
   });
-  return { covered, workers };
+  return { covered, workers, counted: [...counted] };
 }
 
 export interface CountCheck {

@@ -30,6 +30,8 @@ export function formatClusterEvent(event: ClusterEvent, graceSeconds?: number): 
       return [event.replacing ? `Worker ${event.pid} started (replacing ${event.replacing})` : `Worker ${event.pid} started`];
     case 'worker-listening':
       return [];
+    case 'app-listening':
+      return [`The app listens on ${event.url} (first seen from worker ${event.pid})`];
     case 'ready':
       return [
         `listening on ${event.listenUrl}${event.protocol === 'h2' ? ' (HTTP/2 and HTTP/1.1, by ALPN)' : ''}`,

@@ -11,6 +11,7 @@ import { isLoopbackHost } from '../cluster/settings.js';
 import { ClusterStartError, ClusterStartInterrupted, startCluster, type ClusterEvent, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
 import type { ServeProtocol } from '../cluster/demo-server.js';
 import type { TlsMaterial } from '../cluster/tls/certificate.js';
+import type { AppOptions } from '../app/app-setup.js';
 import { startServeView, type ServeView } from './terminal-view.js';
 import { serveLogLine, type ServeLogEvent } from '../cluster/serve-log.js';
 
@@ -36,6 +37,12 @@ export interface ServeOptions {
   /** On a TTY, the workers' table redrawn in place (human log only). */
   live: boolean;
   color?: boolean;
+  /** Run the user's app as the workers (`serve --app`). */
+  app?: AppOptions;
+  /** With app: how long its workers may take to listen, ms. */
+  listenTimeoutMs?: number;
+  /** The stats routes on a port of the primary's own (0: any free one). */
+  statsPort?: number;
 }
 
 export interface ServeOutput {
@@ -69,6 +76,10 @@ async function start(options: ServeOptions, log: (event: ServeLogEvent) => void,
       headersTimeoutMs: options.headersTimeoutSeconds !== undefined ? options.headersTimeoutSeconds * 1000 : undefined,
       maxConnectionAgeMs: options.maxConnectionAgeMs,
       stats: options.stats,
+      // The JSON log is for programs: the app's own stdout goes to stderr then.
+      app: options.app && { ...options.app, stdout: options.log === 'json' ? 'stderr' : 'stdout' },
+      statsPort: options.statsPort,
+      readyTimeoutMs: options.app ? options.listenTimeoutMs : undefined,
       onEvent: (event: ClusterEvent) => log(event),
       signal,
     });
@@ -103,13 +114,15 @@ export async function runServe(options: ServeOptions, out: ServeOutput = process
     process.off('SIGTERM', onEarlySignal);
   }
   // Said once, on stderr (stdout may be the JSON log): the stats routes describe the cluster to anyone who reaches it.
-  if (cluster.statsRoutes && !isLoopbackHost(options.host)) {
-    process.stderr.write(`warning: --stats on ${options.host}: /dashboard, /_cluster/stats, /_cluster/events and /metrics answer anyone who can reach port ${cluster.port}\n`);
+  const statsAt = cluster.statsUrl ? new URL(cluster.statsUrl) : null;
+  const statsBind = options.statsPort !== undefined ? (options.stats === true ? '0.0.0.0' : '127.0.0.1') : options.host;
+  if (statsAt && !isLoopbackHost(statsBind)) {
+    process.stderr.write(`warning: --stats on ${statsBind}: /dashboard, /_cluster/stats, /_cluster/events and /metrics answer anyone who can reach port ${statsAt.port}\n`);
   }
   view = startServeView(cluster, {
     live: options.live && options.log === 'human' && out.isTTY === true,
     json: options.log === 'json',
-    dashboardUrl: cluster.statsRoutes ? `${cluster.url}/dashboard` : null,
+    dashboardUrl: cluster.statsUrl ? `${cluster.statsUrl}/dashboard` : null,
     c: makeChalk(options.color),
     write: (text) => out.write(text),
   });

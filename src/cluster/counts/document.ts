@@ -14,9 +14,21 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 /** Responses by route and status class: `byRoute['/pid']['2xx']`. */
 export type RouteCounts = Record<CountedRoute, Record<StatusClass, number>>;
 
+/**
+ * A user's app (`serve --app`): its responses by path (the first APP_PATH_LIMIT paths a worker saw, then "other")
+ * and status class, and by method; counted from outside, through node:diagnostics_channel (app/agent.ts).
+ */
+export interface AppRequestCounts {
+  byPath: Record<string, Record<StatusClass, number>>;
+  byMethod: Record<string, number>;
+}
+
 /** A worker's counters and gauges, as it reports them: cumulative counts, never deltas. */
 export interface WorkerCounts {
+  /** The demo server's routes (all zero under `serve --app`). */
   byRoute: RouteCounts;
+  /** `serve --app` only: the app's responses. */
+  app?: AppRequestCounts;
   /** Connections accepted (HTTP/2: sessions). */
   connections: number;
   /** Responses started and not yet finished (the live streams of /_cluster/events excluded). */
@@ -43,7 +55,7 @@ export interface WorkerStats extends WorkerCounts {
   pid: number;
   slot: number;
   state: WorkerStatsState;
-  /** Requests answered on the demo routes (/, /pid, /api/:n); the stats routes are not counted. */
+  /** Requests answered on the demo routes (/, /pid, /api/:n; the stats routes are not counted), or every response of a user's app. */
   requests: number;
   /** Workers forked into this worker's slot before it: 0 for the first, 1 for its first replacement… */
   restarts: number;
@@ -83,5 +95,12 @@ export function emptyWorkerCounts(): WorkerCounts {
 export function demoRequests(byRoute: RouteCounts): number {
   let sum = 0;
   for (const route of ['/', '/pid', '/api/:n'] as const) for (const cls of STATUS_CLASSES) sum += byRoute[route][cls];
+  return sum;
+}
+
+/** Requests a worker answered: on the demo routes, or every response of a user's app. */
+export function workerRequests(counts: Pick<WorkerCounts, 'byRoute' | 'app'>): number {
+  let sum = demoRequests(counts.byRoute);
+  if (counts.app) for (const path of Object.values(counts.app.byPath)) for (const cls of STATUS_CLASSES) sum += path[cls];
   return sum;
 }

@@ -67,16 +67,22 @@ function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, 
   reply(res, 200, 'text/html; charset=utf-8', dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy })), headers);
 }
 
-class WorkerStatsRoutes implements StatsRoutes {
+/** Where the routes get the cluster's document and its pushes: a worker asks the primary; the primary has them. */
+export interface StatsSource {
+  request(exact: boolean): Promise<ClusterStatsDoc>;
+  /** Someone listens to /_cluster/events (true) or nobody any more (false): pushes start or stop. */
+  watch(on: boolean): void;
+  /** Set by the routes: each push goes to the open event streams. */
+  onPush?: (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => void;
+}
+
+class ClusterStatsRoutes implements StatsRoutes {
   /** Open /_cluster/events responses: the primary's pushes are written to each. */
   private readonly streams = new Set<DemoResponse>();
   private readonly answering = new WeakSet<DemoResponse>();
 
-  constructor(
-    private readonly stats: WorkerStats,
-    private readonly send: (message: WorkerToPrimary) => void,
-  ) {
-    stats.onPush = (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => {
+  constructor(private readonly stats: StatsSource) {
+    stats.onPush = (message) => {
       const text = message.event === 'snapshot' ? sseMessage('snapshot', message.doc) : sseMessage('lifecycle', message.lifecycle);
       for (const res of this.streams) res.write(text);
     };
@@ -119,15 +125,26 @@ class WorkerStatsRoutes implements StatsRoutes {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', ...headers });
     // EventSource reconnects after `retry` ms when the stream ends (a worker draining, a server restart).
     res.write('retry: 1000\n\n');
-    if (this.streams.size === 0) this.send({ type: 'stats-subscribe' });
+    if (this.streams.size === 0) this.stats.watch(true);
     this.streams.add(res);
     req.on('close', () => {
-      if (this.streams.delete(res) && this.streams.size === 0) this.send({ type: 'stats-unsubscribe' });
+      if (this.streams.delete(res) && this.streams.size === 0) this.stats.watch(false);
     });
-    void this.stats.request().then((doc) => res.write(sseMessage('snapshot', doc)), () => undefined);
+    void this.stats.request(false).then((doc) => res.write(sseMessage('snapshot', doc)), () => undefined);
   }
 }
 
+/** The routes in a worker: the document comes from the primary, over IPC. */
 export function createStatsRoutes(stats: WorkerStats, send: (message: WorkerToPrimary) => void): StatsRoutes {
-  return new WorkerStatsRoutes(stats, send);
+  const source: StatsSource = {
+    request: (exact) => stats.request(exact),
+    watch: (on) => send({ type: on ? 'stats-subscribe' : 'stats-unsubscribe' }),
+  };
+  stats.onPush = (message) => source.onPush?.(message);
+  return new ClusterStatsRoutes(source);
+}
+
+/** The routes in the primary (`--stats-port`): the document is its own. */
+export function createPrimaryStatsRoutes(source: StatsSource): StatsRoutes {
+  return new ClusterStatsRoutes(source);
 }

@@ -7,10 +7,10 @@
  */
 import type { ClusterEvent } from '../cluster-api.js';
 import { sendTo } from '../fork.js';
-import type { WorkerToPrimary } from '../messages.js';
+import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
 import type { SchedulingPolicy } from '../policy.js';
 import type { WorkerState } from '../worker-state.js';
-import { demoRequests, emptyWorkerCounts, type ClusterStatsDoc, type WorkerReport, type WorkerStats } from './document.js';
+import { emptyWorkerCounts, workerRequests, type ClusterStatsDoc, type WorkerReport, type WorkerStats } from './document.js';
 
 /** How long a stats request waits for the workers' flushes: a worker busy in a long request cannot answer. */
 export const FLUSH_WAIT_MS = 150;
@@ -39,6 +39,8 @@ export class PrimaryStats {
   private readonly retired = { requests: 0, connections: 0 };
   private readonly flushes = new Map<number, { waiting: Set<number>; done: () => void }>();
   private readonly subscribers = new Set<WorkerState>();
+  /** The primary's own stats routes (`--stats-port`) with clients on /_cluster/events. */
+  private readonly localSubscribers = new Set<(message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => void>();
   private nextFlush = 1;
   private pushTimer?: NodeJS.Timeout;
 
@@ -57,6 +59,7 @@ export class PrimaryStats {
     this.events.push(event);
     if (this.events.length > MAX_EVENTS) this.events.shift();
     for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'lifecycle', lifecycle: event });
+    for (const push of this.localSubscribers) push({ type: 'stats-push', event: 'lifecycle', lifecycle: event });
   }
 
   exited(state: WorkerState, status: { code: number | null; signal: string | null }): void {
@@ -85,7 +88,7 @@ export class PrimaryStats {
         return true;
       case 'stats-subscribe':
         this.subscribers.add(state);
-        this.pushTimer ??= setInterval(() => this.pushSnapshot(), SNAPSHOT_INTERVAL_MS);
+        this.startPushing();
         return true;
       case 'stats-unsubscribe':
         this.unsubscribe(state);
@@ -130,7 +133,28 @@ export class PrimaryStats {
     return this.snapshot();
   }
 
+  /** The primary's own routes watch (push) or stop watching (undefined) the event stream. */
+  watchLocal(push: (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => void, on: boolean): void {
+    if (on) {
+      this.localSubscribers.add(push);
+      this.startPushing();
+    } else {
+      this.localSubscribers.delete(push);
+      if (this.subscribers.size === 0 && this.localSubscribers.size === 0) this.stopPushing();
+    }
+  }
+
+  private startPushing(): void {
+    this.pushTimer ??= setInterval(() => this.pushSnapshot(), SNAPSHOT_INTERVAL_MS);
+  }
+
+  private stopPushing(): void {
+    clearInterval(this.pushTimer);
+    this.pushTimer = undefined;
+  }
+
   close(): void {
+    this.localSubscribers.clear();
     clearInterval(this.pushTimer);
     this.pushTimer = undefined;
     this.subscribers.clear();
@@ -145,13 +169,14 @@ export class PrimaryStats {
 
   private unsubscribe(state: WorkerState): void {
     this.subscribers.delete(state);
-    if (this.subscribers.size === 0) this.close();
+    if (this.subscribers.size === 0 && this.localSubscribers.size === 0) this.stopPushing();
   }
 
   /** Someone watches the event stream: a fresh document (gauges included) for them, every second. */
   private pushSnapshot(): void {
     void this.fresh().then((doc) => {
       for (const subscriber of this.subscribers) sendTo(subscriber, { type: 'stats-push', event: 'snapshot', doc });
+      for (const push of this.localSubscribers) push({ type: 'stats-push', event: 'snapshot', doc });
     });
   }
 
@@ -163,7 +188,7 @@ export class PrimaryStats {
       pid: state.pid,
       slot: state.slot,
       state: state.phase.name,
-      requests: demoRequests(counts.byRoute),
+      requests: workerRequests(counts),
       ...counts,
       restarts: this.restarts.get(state.pid) ?? 0,
       startedAt: state.startedAt,

@@ -43,6 +43,12 @@ function restartsPerSlot(doc: ClusterStatsDoc): Array<[Record<string, string | n
   return [...slots].sort((a, b) => a[0] - b[0]).map(([slot, restarts]) => [{ slot }, restarts]);
 }
 
+/** A worker's responses per route and status class: the demo's routes, or a user's app's paths. */
+function routeSamples(w: WorkerStats): Array<[Record<string, string | number>, number]> {
+  if (w.app) return Object.entries(w.app.byPath).flatMap(([route, counts]) => STATUS_CLASSES.map((status): [Record<string, string | number>, number] => [{ ...who(w), route, status }, counts[status]]));
+  return COUNTED_ROUTES.flatMap((route) => STATUS_CLASSES.map((status): [Record<string, string | number>, number] => [{ ...who(w), route, status }, w.byRoute[route][status]]));
+}
+
 export function renderPrometheus(doc: ClusterStatsDoc): string {
   // Exited workers are left out of the per-worker families (their series end); the cluster totals keep them.
   const live = doc.workers.filter((w) => w.state !== 'exited');
@@ -50,8 +56,10 @@ export function renderPrometheus(doc: ClusterStatsDoc): string {
   const perWorker = (name: string, type: 'counter' | 'gauge', help: string, value: (w: WorkerStats) => number) =>
     out.family(name, type, help, live.map((w) => [who(w), value(w)]));
 
-  out.family('cluster_demo_requests_total', 'counter', 'Responses per worker on each route, by status class (demo routes and "other"; the stats routes are not counted).',
-    live.flatMap((w) => COUNTED_ROUTES.flatMap((route) => STATUS_CLASSES.map((status): [Record<string, string | number>, number] => [{ ...who(w), route, status }, w.byRoute[route][status]]))));
+  out.family('cluster_demo_requests_total', 'counter', 'Responses per worker on each route, by status class (demo routes and "other"; the stats routes are not counted; a user\'s app: its paths, the first 32 per worker, then "other").',
+    live.flatMap((w) => routeSamples(w)));
+  const methods = live.filter((w) => w.app).flatMap((w) => Object.entries(w.app!.byMethod).map(([method, n]): [Record<string, string | number>, number] => [{ ...who(w), method }, n]));
+  if (methods.length > 0) out.family('cluster_demo_requests_by_method_total', 'counter', "A user's app: responses per worker by request method.", methods);
   perWorker('cluster_demo_connections_total', 'counter', 'Connections accepted per worker (HTTP/2: sessions).', (w) => w.connections);
   perWorker('cluster_demo_requests_in_flight', 'gauge', 'Responses started and not yet finished, per worker.', (w) => w.inFlight);
   perWorker('cluster_demo_event_loop_utilization', 'gauge', "Share of the worker's event loop busy over its last report, 0 to 1.", (w) => w.elu);
@@ -61,7 +69,7 @@ export function renderPrometheus(doc: ClusterStatsDoc): string {
     live.flatMap((w): Array<[Record<string, string | number>, number]> => [[{ ...who(w), mode: 'user' }, w.cpuUserMs / 1000], [{ ...who(w), mode: 'system' }, w.cpuSystemMs / 1000]]));
   out.family('cluster_demo_worker_restarts_total', 'counter', 'Replacements forked into each worker slot (respawns after a death, and reloads).', restartsPerSlot(doc));
   perWorker('cluster_demo_worker_start_time_seconds', 'gauge', 'When the worker was forked, seconds since the epoch.', (w) => w.startedAt / 1000);
-  out.family('cluster_demo_cluster_requests_total', 'counter', 'Requests on the demo routes over every worker this primary ever had (exited ones included).', [[{}, doc.totals.requests]]);
+  out.family('cluster_demo_cluster_requests_total', 'counter', 'Requests on the demo routes (a user\'s app: every response) over every worker this primary ever had (exited ones included).', [[{}, doc.totals.requests]]);
   out.family('cluster_demo_cluster_connections_total', 'counter', 'Connections over every worker this primary ever had.', [[{}, doc.totals.connections]]);
   out.family('cluster_demo_workers', 'gauge', 'Workers by state.',
     (['starting', 'listening', 'draining', 'killed'] as const).map((state) => [{ state }, live.filter((w) => w.state === state).length]));

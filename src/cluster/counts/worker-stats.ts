@@ -11,7 +11,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
-import { emptyRouteCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
+import { emptyRouteCounts, type AppRequestCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
 
 export const REPORT_INTERVAL_MS = 250;
 /** How long a stats request waits for the primary; an exact one lets the primary wait for every worker first. */
@@ -50,6 +50,8 @@ export class WorkerStats implements RequestCounter {
   constructor(
     private readonly send: Send,
     private readonly gauges: WorkerGauges,
+    /** `serve --app`: the app's responses, counted by the agent (app/agent.ts). */
+    readonly app?: { total: number; snapshot(): AppRequestCounts },
   ) {}
 
   count(route: CountedRoute, status: number): void {
@@ -83,6 +85,7 @@ export class WorkerStats implements RequestCounter {
     this.elu = now;
     return {
       byRoute: this.byRoute,
+      ...(this.app ? { app: this.app.snapshot() } : {}),
       connections: this.gauges.connections(),
       inFlight: this.gauges.inFlight(),
       elu: Number.isFinite(elu) ? Math.round(elu * 1000) / 1000 : 0,
@@ -100,13 +103,17 @@ export class WorkerStats implements RequestCounter {
    */
   private tick(): void {
     this.timer = undefined;
-    const changed = this.gauges.connections() + totalOf(this.byRoute) !== this.lastSentTotal;
+    const changed = this.activity() !== this.lastSentTotal;
     this.sendReport();
     if (changed) this.touch();
   }
 
+  private activity(): number {
+    return this.gauges.connections() + totalOf(this.byRoute) + (this.app?.total ?? 0);
+  }
+
   sendReport(flush?: number): void {
-    this.lastSentTotal = this.gauges.connections() + totalOf(this.byRoute);
+    this.lastSentTotal = this.activity();
     this.send(flush === undefined ? { type: 'stats', report: this.report() } : { type: 'stats', report: this.report(), flush });
   }
 

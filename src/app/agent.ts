@@ -1,0 +1,137 @@
+/**
+ * The agent preloaded (`node --import`) into every worker of a user's app under `serve --app`. The app is the
+ * worker's main module and is never edited: everything here comes from outside, through
+ * node:diagnostics_channel, plus listeners on the app's own servers for the graceful stop:
+ *
+ * - identity: every HTTP/1.1 response gets x-worker-pid, x-worker-id, x-primary-pid and x-hostname, set as the
+ *   response is created (`http.server.response.created`, Node ≥ 22) or as its request starts, before the app's
+ *   handler runs (`http.server.request.start`, Node 20);
+ * - counts: each finished response by path, status class and method (`http.server.response.finish`), the
+ *   connections accepted (`net.server.socket`), reported to the primary in batches like our own worker's;
+ * - listening: `tracing:net.server.listen:asyncEnd` tells the primary each address the app listens on (an app
+ *   with two servers: both), `…:error` why it could not;
+ * - --sched reuseport: each TCP listen gets `reusePort: true`, so every worker binds a socket of its own;
+ * - stop: on the primary's `shutdown`, every server the app listens on is drained as our own server is
+ *   (drain.ts): stop accepting, finish in-flight responses, close idle keep-alive connections.
+ *
+ * Limits (docs/your-app.md): HTTP/2 responses (node:http2) carry no identity headers and are not counted by path;
+ * a WebSocket upgrade is a connection, not a response; a framework that clears every header on its error path
+ * (Koa) sends its error responses without them.
+ */
+import cluster from 'node:cluster';
+import dc from 'node:diagnostics_channel';
+import type http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import tls from 'node:tls';
+import { acceptedConnections, drainServer, trackConnections, unfinishedResponses } from '../cluster/drain.js';
+import { APP_CONFIG_ENV, type AppWorkerConfig } from '../cluster/messages.js';
+import { WorkerStats } from '../cluster/counts/worker-stats.js';
+import { runWorkerLifecycle, sendToPrimary } from '../cluster/worker-lifecycle.js';
+import { AppCounts } from './app-counts.js';
+
+interface HttpMessage {
+  request: http.IncomingMessage & { originalUrl?: string };
+  response: http.ServerResponse;
+}
+
+function install(config: AppWorkerConfig, workerId: number): void {
+  const servers = new Set<net.Server>();
+  let shuttingDown = false;
+  const headers: Array<[string, string]> = [
+    ['x-worker-pid', String(process.pid)],
+    ['x-worker-id', String(workerId)],
+    ['x-primary-pid', String(config.primaryPid)],
+    ['x-hostname', config.name ?? os.hostname()],
+  ];
+  const identify = (response: http.ServerResponse): void => {
+    if (response.headersSent) return;
+    for (const [name, value] of headers) response.setHeader(name, value);
+    // Draining: each HTTP/1.1 response closes its connection, so keep-alive clients reconnect to a worker that stays.
+    if (shuttingDown) response.setHeader('connection', 'close');
+  };
+  // response.created comes first where the line has it (Node ≥ 22); request.start otherwise (Node 20).
+  let created = false;
+  dc.subscribe('http.server.response.created', (message) => {
+    created = true;
+    identify((message as HttpMessage).response);
+  });
+  dc.subscribe('http.server.request.start', (message) => {
+    if (!created) identify((message as HttpMessage).response);
+  });
+
+  const counts = config.count ? new AppCounts() : undefined;
+  const stats = counts
+    ? new WorkerStats(sendToPrimary, {
+        connections: () => sum(servers, acceptedConnections),
+        inFlight: () => sum(servers, (server) => unfinishedResponses(server, () => false)),
+      }, counts)
+    : undefined;
+  if (counts && stats) {
+    dc.subscribe('http.server.response.finish', (message) => {
+      const { request, response } = message as HttpMessage;
+      counts.record(request.method, request.originalUrl ?? request.url, response.statusCode);
+      stats.touch();
+    });
+    dc.subscribe('net.server.socket', () => stats.touch());
+  }
+
+  const tried = new WeakMap<net.Server, { host?: string; port?: number }>();
+  dc.subscribe('tracing:net.server.listen:asyncStart', (message) => {
+    const { server, options } = message as { server: net.Server; options?: { host?: string | null; port?: number; reusePort?: boolean } };
+    tried.set(server, { host: options?.host ?? undefined, port: options?.port });
+    // --sched reuseport: the listen's own options, as published, gain reusePort (Node ≥ 22.12 reads them after
+    // this channel). Under Node's public API: the primary counts the listening sockets once every worker listens,
+    // and says so in one line if this line of Node did not take it (primary.ts, checkReusePort).
+    if (config.reusePort && options && typeof options.port === 'number' && options.port !== 0) options.reusePort = true;
+    if (!servers.has(server)) {
+      servers.add(server);
+      trackConnections(server, server instanceof tls.Server);
+      server.once('close', () => servers.delete(server));
+    }
+  });
+  dc.subscribe('tracing:net.server.listen:asyncEnd', (message) => {
+    const { server } = message as { server: net.Server };
+    const address = server.address();
+    if (address === null) return;
+    stats?.start();
+    if (typeof address === 'string') sendToPrimary({ type: 'listening', pid: process.pid, host: address, port: 0 });
+    else sendToPrimary({ type: 'listening', pid: process.pid, host: address.address, port: address.port, askedPort: tried.get(server)?.port });
+  });
+  const listenFailed = (error: NodeJS.ErrnoException & { address?: string; port?: number }, where: { host?: string; port?: number } = {}) =>
+    sendToPrimary({ type: 'listen-failed', pid: process.pid, code: error.code ?? 'UNKNOWN', message: error.message, host: error.address ?? where.host, port: error.port ?? where.port });
+  dc.subscribe('tracing:net.server.listen:error', (message) => {
+    const { server, error } = message as { server: net.Server; error: NodeJS.ErrnoException };
+    listenFailed(error, tried.get(server));
+  });
+  // Under cluster a bind that fails in the primary (a busy port) reaches the worker's server as an 'error' event,
+  // which no channel publishes; left unhandled by the app, it ends the worker. A monitor sees it without
+  // handling it (the app's behaviour is unchanged), and the primary says it in one line.
+  process.on('uncaughtExceptionMonitor', (error: NodeJS.ErrnoException) => {
+    if (error.syscall === 'bind' || error.syscall === 'listen') listenFailed(error);
+  });
+
+  runWorkerLifecycle({
+    stats,
+    drain(closed) {
+      shuttingDown = true;
+      const listening = [...servers].filter((server) => server.listening);
+      let open = listening.length;
+      if (open === 0) return closed();
+      for (const server of listening) drainServer(server, () => --open === 0 && closed());
+    },
+  });
+}
+
+function sum(servers: Set<net.Server>, of: (server: net.Server) => number): number {
+  let total = 0;
+  for (const server of servers) total += of(server);
+  return total;
+}
+
+const raw = process.env[APP_CONFIG_ENV];
+if (cluster.isWorker && cluster.worker && raw !== undefined) {
+  // The app's environment is its own: ours leaves with the agent's configuration read.
+  delete process.env[APP_CONFIG_ENV];
+  install(JSON.parse(raw) as AppWorkerConfig, cluster.worker.id);
+}
