@@ -3,15 +3,12 @@
  * responses carrying the worker's identity, the probe meeting every worker, and the server's own per-worker
  * counts equal to what the probe sent; the app never edited, never importing us. Real clusters, real HTTP.
  */
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCluster, type RunningCluster } from '../src/cluster/primary.js';
 import { runProbe } from '../src/probe/run.js';
+import { APPS, stripsTypes } from './apps.js';
 import { isAlive, request, workerPid } from './helpers.js';
 
-export const APPS = fileURLToPath(new URL('./fixtures/apps/', import.meta.url));
-/** This Node line runs TypeScript (type stripping on by default, or behind the flag serve adds). */
-export const stripsTypes = Boolean((process.features as { typescript?: unknown }).typescript) || process.allowedNodeEnvironmentFlags.has('--experimental-strip-types');
 
 const clusters: RunningCluster[] = [];
 afterEach(async () => {

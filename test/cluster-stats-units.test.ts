@@ -49,6 +49,15 @@ describe('renderPrometheus', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it("a user's app: its paths as the route label, and a family by method", () => {
+    const app = worker(201, 0, 0, { app: { byPath: { '/users/1': { '2xx': 4, '3xx': 0, '4xx': 0, '5xx': 1 } }, byMethod: { GET: 5 } } });
+    const out = renderPrometheus(doc([app]));
+    expect(out).toContain('cluster_demo_requests_total{worker_pid="201",worker_id="1",route="/users/1",status="2xx"} 4');
+    expect(out).toContain('cluster_demo_requests_total{worker_pid="201",worker_id="1",route="/users/1",status="5xx"} 1');
+    expect(out).not.toContain('route="/pid"');
+    expect(out).toContain('cluster_demo_requests_by_method_total{worker_pid="201",worker_id="1",method="GET"} 5');
+  });
+
   it('escapes label values', () => {
     const odd = renderPrometheus(doc([worker(1, 0, 0)], { hostname: 'a "b"\\c\nd' }));
     expect(odd).toContain('hostname="a \\"b\\"\\\\c\\nd"');

@@ -1,0 +1,117 @@
+/** The pure parts of hosting a user's app (`--app`), with literal inputs. */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { AppCounts } from '../src/app/app-counts.js';
+import { AppOutput } from '../src/app/app-output.js';
+import { typeScriptFlags } from '../src/app/app-setup.js';
+import { listeningSocketCount } from '../src/cluster/accept-queue.js';
+import { emptyRouteCounts, workerRequests } from '../src/cluster/counts/document.js';
+import { describeAppListenError } from '../src/cluster/listen-errors.js';
+
+describe('AppCounts', () => {
+  it('counts by path without the query, status class and method; after the limit, new paths are "other"', () => {
+    const counts = new AppCounts(2);
+    counts.record('GET', '/users/1?x=1', 200);
+    counts.record('GET', '/users/1', 304);
+    counts.record('POST', '/orders', 201);
+    counts.record('GET', '/users/2', 404);
+    counts.record('PROPFIND', '/orders', 500);
+    counts.record('GET', '/users/3', 200);
+    expect(counts.snapshot()).toEqual({
+      byPath: {
+        '/users/1': { '2xx': 1, '3xx': 1, '4xx': 0, '5xx': 0 },
+        '/orders': { '2xx': 1, '3xx': 0, '4xx': 0, '5xx': 1 },
+        other: { '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 0 },
+      },
+      byMethod: { GET: 4, POST: 1, OTHER: 1 },
+    });
+    expect(counts.total).toBe(6);
+    expect(workerRequests({ byRoute: emptyRouteCounts(), app: counts.snapshot() })).toBe(6);
+  });
+
+  it('a snapshot is a copy: later counts do not change a report already taken', () => {
+    const counts = new AppCounts();
+    counts.record('GET', '/', 200);
+    const first = counts.snapshot();
+    counts.record('GET', '/', 200);
+    expect(first.byPath['/']!['2xx']).toBe(1);
+    expect(counts.snapshot().byPath['/']!['2xx']).toBe(2);
+  });
+});
+
+describe('typeScriptFlags', () => {
+  const none = new Set<string>();
+  it('JavaScript needs nothing; TypeScript nothing where the line strips types, the flag where it is behind one', () => {
+    expect(typeScriptFlags('app.mjs', {}, none, 'v20.20.2')).toEqual([]);
+    expect(typeScriptFlags('src/main.ts', { typescript: 'strip' }, none, 'v24.22.3')).toEqual([]);
+    expect(typeScriptFlags('main.mts', { typescript: false }, new Set(['--experimental-strip-types']), 'v22.8.0')).toEqual(['--experimental-strip-types']);
+  });
+
+  it('a line without it: one line naming the fix', () => {
+    expect(() => typeScriptFlags('src/main.ts', {}, none, 'v20.20.2')).toThrow(
+      'src/main.ts is TypeScript, and Node v20.20.2 cannot strip types: run cluster-demo with Node 22.18 or newer (or 22.6+ with the flag, added for you), or build main.ts to JavaScript and pass that',
+    );
+  });
+});
+
+describe('AppOutput: a worker’s stderr held until it listens', () => {
+  function sinks() {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const read = (s: PassThrough) => String(s.read() ?? '');
+    return { out, err, read };
+  }
+
+  it('flows once it listens; a death before shows its text once, however many workers said the same', () => {
+    const { out, err, read } = sinks();
+    const output = new AppOutput('stdout', out, err);
+    const workers = [0, 1, 2].map(() => {
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      return { stdout, stderr, gate: output.attach(stdout, stderr) };
+    });
+    for (const w of workers) w.stderr.write('Error: DATABASE_URL is not set\n');
+    workers[0]!.stdout.write('Worker 1 started\n');
+    expect(read(out)).toBe('Worker 1 started\n');
+    expect(read(err)).toBe('');
+    expect(workers[0]!.gate.showOnce()).toBe(true);
+    expect(workers[1]!.gate.showOnce()).toBe(false);
+    expect(read(err)).toBe('Error: DATABASE_URL is not set\n');
+    workers[2]!.gate.open();
+    workers[2]!.stderr.write('later\n');
+    expect(read(err)).toBe('Error: DATABASE_URL is not set\nlater\n');
+  });
+
+  it('dropped when our own line says what happened; the app’s stdout to our stderr for the measuring commands', () => {
+    const { out, err, read } = sinks();
+    const output = new AppOutput('stderr', out, err);
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const gate = output.attach(stdout, stderr);
+    stderr.write('Error: listen EADDRINUSE\n    at Server.setupListenHandle\n');
+    gate.drop();
+    stdout.write('App listening on port 3000\n');
+    expect(read(out)).toBe('');
+    expect(read(err)).toBe('App listening on port 3000\n');
+  });
+});
+
+describe('listen failures and sockets', () => {
+  it("an app's failed listen names the app and leaves our flags out of it", () => {
+    expect(describeAppListenError('app.js', 'EADDRINUSE', '127.0.0.1', 3000)).toBe('app.js cannot listen on 127.0.0.1:3000: the port is already in use — stop what holds it, or give the app another port');
+    expect(describeAppListenError('app.js', 'EACCES', '0.0.0.0', 80)).toBe('app.js cannot listen on 0.0.0.0:80: permission denied (ports below 1024 need privileges) — give the app another port');
+  });
+
+  it('counts the LISTEN sockets on a port in /proc/net/tcp (reuseport: one per worker)', () => {
+    const proc = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:0BB8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1',
+      '   1: 0100007F:0BB8 00000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 2 1',
+      '   2: 0100007F:0BB8 0100007F:9C40 01 00000000:00000000 00:00000000 00000000     0        0 3 1',
+      '   3: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4 1',
+    ].join('\n');
+    expect(listeningSocketCount(proc, 3000)).toBe(2);
+    expect(listeningSocketCount(proc, 8080)).toBe(1);
+    expect(listeningSocketCount(proc, 9999)).toBe(0);
+  });
+});
