@@ -6,10 +6,11 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
 import { runProbe } from '../src/probe/run.js';
+import type { CompareResult } from '../src/compare/runner.js';
 import { statsOverHttp } from '../src/probe/server-counts.js';
 import { APPS, stripsTypes } from './apps.js';
 import { expectSchema } from './schema.js';
-import { descendants, isAlive, lines, request, runCli, workerPid } from './helpers.js';
+import { descendants, isAlive, lines, processesMatching, request, runCli, waitFor, workerPid } from './helpers.js';
 
 const servers: SpawnedServer[] = [];
 const blockers: net.Server[] = [];
@@ -98,10 +99,35 @@ describe('serve --app (real CLI process)', () => {
 
   it('an app with two servers: both addresses reported, the first is the one measured', async () => {
     const server = await serveApp(['--app', `${APPS}bad/two-ports.mjs`]);
-    const urls = server.events().flatMap((e) => (e.type === 'app-listening' ? [e.url] : []));
-    expect(urls).toHaveLength(2);
+    // Ready once every worker listens on its first port; the second may be announced a moment later.
+    const urls = await waitFor('both addresses', () => {
+      const seen = server.events().flatMap((e) => (e.type === 'app-listening' ? [e.url] : []));
+      return seen.length === 2 ? seen : undefined;
+    });
     expect(server.url).toBe(urls[0]);
     expect((await request(urls[1]!, '/')).body).toBe('admin');
+  });
+});
+
+describe('compare --app: will clustering help this app?', () => {
+  it('one worker against the cluster on each path, 6 runs alternated, the verdict from the interval; nothing left running', async () => {
+    const result = await runCli(['compare', '--app', `${APPS}express4.cjs`, '--path', '/', '--path', '/users/1', '--requests', '200', '--json', '--no-progress'], { timeoutMs: 90_000 });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as CompareResult;
+    expectSchema('compare', doc);
+    expect(doc.app).toBe(`${APPS}express4.cjs`);
+    expect(doc.workloads.map((w) => [w.name, w.path, w.description])).toEqual([['app', '/', 'GET /'], ['app', '/users/1', 'GET /users/1']]);
+    for (const w of doc.workloads) {
+      expect([w.a.workersSeen, w.b.workersSeen]).toEqual([1, 2]);
+      expect(w.a.failed + w.b.failed).toBe(0);
+      expect(w.ratioInterval).not.toBeNull();
+      expect(['higher', 'lower', 'no-difference']).toContain(w.difference);
+    }
+    const text = await runCli(['compare', '--app', `${APPS}express4.cjs`, '--requests', '100', '--runs', '1', '--no-progress', '--no-color']);
+    expect(text.stdout).toMatch(/^cluster-demo compare: one process vs a cluster of \d+ · your app .*express4\.cjs$/m);
+    expect(text.stdout).toMatch(/^\/: the cluster \(policy rr\)/m);
+    // Both contenders' primaries and workers are gone (every process of the app names its entry).
+    expect(processesMatching('express4.cjs')).toEqual([]);
   });
 });
 

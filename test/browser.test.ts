@@ -13,6 +13,7 @@ import type { BrowserResult } from '../src/browser/experiment.js';
 import { findFreePort } from '../src/cluster/primary.js';
 import { spawnServer, type SpawnedServer } from '../src/cluster/spawn.js';
 import { chromium } from './external.js';
+import { APPS } from './apps.js';
 import { descendants, isAlive, lines, runCli, startCli, waitFor } from './helpers.js';
 import { expectSchema } from './schema.js';
 
@@ -121,6 +122,18 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
       expect(s.pids, s.name).toHaveLength(1);
     }
     expect(doc.scenarios.find((s) => s.name === 'distinct-urls')!.verdict).toContain('HTTP/2 multiplexes every request to one origin over one connection, and the cluster balances connections');
+  });
+
+  it('--app: the tabs open a page of the user\'s Express app, clustered here; the PIDs come from the headers the agent added', async () => {
+    const result = await runCli(['browser', '--app', `${APPS}express4.cjs`, '--path', '/users/7', '--workers', '2', '--scenario', 'distinct-urls', '--json'], { env, timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as BrowserResult;
+    expectSchema('browser', doc);
+    expect(doc).toMatchObject({ inProcess: true, workers: 2, allOk: true });
+    const [distinct] = doc.scenarios;
+    expect(distinct!.requests.map((r) => new URL(r.url).pathname + new URL(r.url).search)).toEqual(['/users/7?tab=1', '/users/7?tab=2', '/users/7?tab=3', '/users/7?tab=4']);
+    expect(distinct!.pids).toHaveLength(2);
+    expect(distinct!.verdict).toMatch(/→ 2 PIDs/);
   });
 
   it("--url against the seed's Express cluster: the PIDs come from the bodies", async () => {

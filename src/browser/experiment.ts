@@ -3,6 +3,7 @@
  * does (or targets --url), launches the browser, runs the scenarios, and returns the facts and verdicts as
  * data; it never prints. The browser and the cluster are stopped on every path, Ctrl-C included.
  */
+import type { AppOptions } from '../app/app-setup.js';
 import { checkReachable } from '../load/reachable.js';
 import { routeUrl } from '../load/url.js';
 import { startCluster, type RunningCluster, type SchedulingPolicy } from '../cluster/primary.js';
@@ -32,6 +33,10 @@ export interface BrowserOptions {
   ca?: string;
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** Boot the user's app as the cluster (`--app`), HTTP/1.1. */
+  app?: AppOptions & { listenTimeoutMs?: number };
+  /** The path the tabs and fetches load (default /api/n of the demo server; `--path`, e.g. a page of the app). */
+  path?: string;
 }
 
 /** What the in-process cluster serves to the browser: plain HTTP/1.1, or HTTPS with HTTP/2. */
@@ -119,10 +124,12 @@ async function recordFetchBurst(run: Run, pageUrl: string, urls: string[]): Prom
 }
 
 function scenarioUrls(name: ScenarioName, options: BrowserOptions, base: URL): string[] {
-  const api = routeUrl(base, `/api/${options.n}`);
+  const api = routeUrl(base, options.path ?? `/api/${options.n}`);
+  // Distinct URLs differ in a query parameter, added to the path's own query if it has one.
+  const join = api.includes('?') ? '&' : '?';
   if (name === 'same-url') return Array.from({ length: options.tabs }, () => api);
-  if (name === 'distinct-urls') return Array.from({ length: options.tabs }, (_, i) => `${api}?tab=${i + 1}`);
-  return Array.from({ length: options.fetches }, (_, i) => `${api}?fetch=${i + 1}`);
+  if (name === 'distinct-urls') return Array.from({ length: options.tabs }, (_, i) => `${api}${join}tab=${i + 1}`);
+  return Array.from({ length: options.fetches }, (_, i) => `${api}${join}fetch=${i + 1}`);
 }
 
 /** Every scenario against one target, in order. */
@@ -175,7 +182,18 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     }
     for (const protocol of protocols) {
       // The browser starts while the first cluster boots: both take about a second.
-      const boot = startCluster({ port: 0, host: '127.0.0.1', workers: options.workers, sched: options.sched, protocol: protocol === 'h2' ? 'h2' : 'http', tls, signal: options.signal });
+      const { app } = options;
+      const boot = startCluster({
+        port: 0,
+        host: '127.0.0.1',
+        workers: options.workers,
+        sched: options.sched,
+        protocol: protocol === 'h2' ? 'h2' : 'http',
+        tls,
+        signal: options.signal,
+        app: app && { entry: app.entry, args: app.args, cwd: app.cwd, stdout: 'stderr' },
+        readyTimeoutMs: app?.listenTimeoutMs,
+      });
       booting.push(boot);
       cluster = await untilInterrupted(boot);
       const launched = await untilInterrupted(launching);

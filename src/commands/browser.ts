@@ -4,11 +4,11 @@ import { LIMITS, parseBaseUrl, parseChoice, parsePositiveInt, parseSched, parseW
 import type { BrowserObserver, BrowserProtocol } from '../browser/experiment.js';
 import type { SchedulingPolicy } from '../cluster/primary.js';
 import { reportContext, reportFile } from './report-file.js';
-import { addOutputOptions, durationOption, given, interruptible, newCommand, type OutputFlags } from './common.js';
+import { addAppOptions, addOutputOptions, appFrom, durationOption, given, interruptible, newCommand, type AppFlags, type OutputFlags } from './common.js';
 
 type ScenarioChoice = 'all' | 'same-url' | 'distinct-urls' | 'fetch-burst';
 
-interface BrowserFlags extends OutputFlags {
+interface BrowserFlags extends OutputFlags, AppFlags {
   url?: URL;
   workers: number;
   sched: SchedulingPolicy;
@@ -49,7 +49,7 @@ export function makeBrowserCommand(): Command {
     .option('--h2', 'the in-process cluster serves HTTPS with HTTP/2 (Chromium trusts exactly its self-signed certificate)', false)
     .option('--protocols <list>', 'in-process: h1, h2 or h1,h2 (both: the scenarios once each, then compared)', parseProtocols)
     .option('--insecure', '--url https://…: accept a certificate that does not verify (self-signed)', false);
-  return addOutputOptions(command)
+  return addOutputOptions(addAppOptions(command))
     .addHelpText(
       'after',
       `
@@ -62,9 +62,10 @@ Examples:
   $ cluster-demo browser --protocols h1,h2                # both, compared
   $ cluster-demo browser --url https://127.0.0.1:8443 --insecure
   $ cluster-demo browser --url http://localhost:3000      # your own app (PIDs from the body)
+  $ cluster-demo browser --app ./app.js --path /           # your app, clustered here, on its own page
   $ CHROME_PATH=/opt/google/chrome/chrome cluster-demo browser --json > browser.json`,
     )
-    .action(async (flags: BrowserFlags, command: Command) => {
+    .action(async (appArgs: string[], flags: BrowserFlags, command: Command) => {
       const [{ runBrowserExperiment, DEFAULT_BROWSER_N }, { SCENARIO_NAMES }, { renderBrowserReport, renderBrowserJson }, { createStatusLine }, { makeChalk }, { UsageError }] = await Promise.all([
         import('../browser/experiment.js'),
         import('../browser/analyze.js'),
@@ -73,6 +74,11 @@ Examples:
         import('../report/style.js'),
         import('../core/errors.js'),
       ]);
+      const app = appFrom(command, flags, appArgs);
+      if (app && flags.url) throw new UsageError('--app boots your app here; --url opens a server that already runs: give one', 'browser');
+      if (app && (flags.h2 || flags.protocols)) throw new UsageError('--h2 and --protocols choose what our demo server speaks; your app (--app) speaks what it speaks (HTTP/1.1 here)', 'browser');
+      if (app && flags.n !== undefined) throw new UsageError("--n is for the demo server's /api/:n; with --app, name the page with --path", 'browser');
+      if ((flags.path?.length ?? 0) > 1) throw new UsageError('--path: the tabs all open one path; give it once', 'browser');
       if (flags.url && given(command, 'workers')) throw new UsageError('--workers sizes the in-process cluster; with --url the server decides', 'browser');
       if (flags.url && flags.sched !== 'rr') throw new UsageError('--sched applies to the in-process cluster; it cannot be used with --url', 'browser');
       if (flags.url && (flags.h2 || flags.protocols)) throw new UsageError('--h2 and --protocols choose what the in-process cluster serves; with --url the browser negotiates (https:// URLs get HTTP/2 if the server offers it)', 'browser');
@@ -98,6 +104,8 @@ Examples:
         timeoutMs: flags.timeout,
         protocols: flags.protocols ?? (flags.h2 ? (['h2'] as BrowserProtocol[]) : undefined),
         insecure: flags.insecure,
+        app,
+        path: flags.path?.[0] ?? (app ? '/' : undefined),
       };
       const observer: BrowserObserver = {
         onStart: (info) => status.update(`${info.browser} → ${info.target} (${info.protocol})`),

@@ -4,9 +4,9 @@ import { COMPARE_DEFAULTS } from '../compare/workloads.js';
 import { UsageError } from '../core/errors.js';
 import { LIMITS, parsePositiveInt, parseWorkers, wholeNumber } from './options.js';
 import { reportContext, reportFile } from './report-file.js';
-import { durationOption, given, interruptible, newCommand } from './common.js';
+import { addAppOptions, appFrom, durationOption, given, interruptible, newCommand, type AppFlags } from './common.js';
 
-interface CompareFlags {
+interface CompareFlags extends AppFlags {
   singleVsCluster?: boolean;
   keepaliveVsClose?: boolean;
   rrVsNone?: boolean;
@@ -26,7 +26,7 @@ interface CompareFlags {
 }
 
 export function makeCompareCommand(): Command {
-  return newCommand('compare')
+  return addAppOptions(newCommand('compare'))
     .description('measure two setups side by side under the same load (default: single process vs cluster)')
     .option('--single-vs-cluster', 'one process vs the cluster, on light, heavy and mixed work (default)')
     .option('--keepalive-vs-close', 'keep-alive connections (--connections, default 1) vs a new connection per request')
@@ -52,9 +52,13 @@ Examples:
   $ cluster-demo compare --runs 5 --workers 4
   $ cluster-demo compare --keepalive-vs-close
   $ cluster-demo compare --rr-vs-none --json
-  $ cluster-demo compare --policies              # single, rr, none, reuseport side by side`,
+  $ cluster-demo compare --policies              # single, rr, none, reuseport side by side
+  $ cluster-demo compare --app ./app.js --path /report   # will clustering help your app? (it gets PORT=0)`,
     )
-    .action(async (flags: CompareFlags, command: Command) => {
+    .action(async (appArgs: string[], flags: CompareFlags, command: Command) => {
+      const app = appFrom(command, flags, appArgs);
+      if (flags.path && !app) throw new UsageError("--path names the paths of your app: add --app (the demo server's workloads are fixed)", 'compare');
+      if (app && given(command, 'n')) throw new UsageError("--n is for the demo server's /api/:n; with --app, name the paths with --path", 'compare');
       const modes = [
         flags.singleVsCluster && 'single-vs-cluster',
         flags.keepaliveVsClose && 'keepalive-vs-close',
@@ -79,6 +83,8 @@ Examples:
         runs: flags.runs,
         timeoutMs: flags.timeout,
         connections: flags.connections,
+        app,
+        paths: flags.path,
       };
       validateCompareOptions(options);
       const report = reportFile(flags.report, 'compare');

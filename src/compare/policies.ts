@@ -26,7 +26,10 @@ export interface PolicyResult extends Omit<ContenderSummary, 'label'> {
 }
 
 export interface PolicyWorkload {
-  name: 'light' | 'heavy' | 'mixed';
+  /** app: a path of the user's app (`path`). */
+  name: 'light' | 'heavy' | 'mixed' | 'app';
+  /** name app: the path measured. */
+  path?: string;
   description: string;
   results: PolicyResult[];
   /** One line, written from the figures. */
@@ -35,6 +38,8 @@ export interface PolicyWorkload {
 
 export interface PoliciesResult {
   mode: 'policies';
+  /** The user's app every contender ran (its entry as given); absent for the demo server. */
+  app?: string;
   cores: number;
   workers: number;
   runs: number;
@@ -67,9 +72,10 @@ const WHILE_BUSY: Record<PolicyContender, string> = {
 };
 
 /** Which policy cost what against the single process, from the per-run ratios' medians. Pure. */
-export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results'>, workers: number, cores: number): string {
+export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'path' | 'results'>, workers: number, cores: number): string {
   const cluster = workload.results.filter((r) => r.policy !== 'single');
-  if (cluster.length === 0) return `${workload.name}: nothing to compare`;
+  const name = workload.name === 'app' ? (workload.path ?? 'app') : workload.name;
+  if (cluster.length === 0) return `${name}: nothing to compare`;
   /** The contender with the smallest `by`. */
   const least = (by: (r: PolicyResult) => number) => cluster.reduce((a, b) => (by(b) < by(a) ? b : a));
   if (workload.name === 'mixed') {
@@ -85,7 +91,7 @@ export function policiesVerdict(workload: Pick<PolicyWorkload, 'name' | 'results
   else if (cluster.length < 2) reading = `${cluster[0]!.policy} alone`;
   else if (cluster.some((r) => !r.vsSingleInterval)) reading = `too few runs for 95% intervals (${MIN_PAIRS_95} or more: --runs ${MIN_PAIRS_95}): this run cannot rank the policies`;
   else reading = rankByIntervals(cluster);
-  return `${workload.name}: vs one process — ${parts}: ${reading}`;
+  return `${name}: vs one process — ${parts}: ${reading}`;
 }
 
 /**
@@ -105,12 +111,18 @@ function rankByIntervals(cluster: PolicyResult[]): string {
 }
 
 export async function runPolicies(options: CompareOptions, observer: CompareObserver = {}): Promise<PoliciesResult> {
-  const policies: SchedulingPolicy[] = supportsReusePort() ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
-  const skipped = supportsReusePort() ? [] : [{ policy: 'reuseport' as const, reason: `needs Node.js 22.12 or newer (this is ${process.version})` }];
+  // A user's app runs once per contender, all at once, each on a free port it takes from PORT=0: SO_REUSEPORT
+  // needs every worker on one fixed port, so reuseport is left out for an app.
+  const reusePort = supportsReusePort() && !options.app;
+  const policies: SchedulingPolicy[] = reusePort ? ['rr', 'none', 'reuseport'] : ['rr', 'none'];
+  const skipped = reusePort
+    ? []
+    : [{ policy: 'reuseport' as const, reason: options.app ? 'with --app every contender runs its own copy of the app on a free port (PORT=0), and SO_REUSEPORT needs one fixed port' : `needs Node.js 22.12 or newer (this is ${process.version})` }];
   const contenders: Array<{ policy: PolicyContender; start: () => Promise<SpawnedServer> }> = [
-    { policy: 'single', start: () => startSingle(options.signal) },
-    ...policies.map((sched) => ({ policy: sched, start: () => startServe(options.workers, sched, options.signal) })),
+    { policy: 'single', start: () => startSingle(options.signal, options.app) },
+    ...policies.map((sched) => ({ policy: sched, start: () => startServe(options.workers, sched, options.signal, options.app) })),
   ];
+  const paths = options.app ? (options.paths ?? ['/']) : options.paths;
   const servers: SpawnedServer[] = [];
   try {
     observer.onStatus?.('starting servers');
@@ -120,9 +132,9 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
     }
     const targets = servers.map((s) => new URL(s.url));
     observer.onStatus?.('warming up');
-    for (const target of targets) await warmUp(target, { keepAlive: false }, options);
+    for (const target of targets) await warmUp(target, { keepAlive: false }, { ...options, paths });
     const workloads: PolicyWorkload[] = [];
-    for (const workload of workloadsFor(options, ['light', 'heavy', 'mixed'])) {
+    for (const workload of workloadsFor({ ...options, paths }, ['light', 'heavy', 'mixed'])) {
       const samples: Sample[][] = contenders.map(() => []);
       for (let run = 0; run < options.runs; run++) {
         for (const i of runOrder(contenders.length, run)) {
@@ -138,9 +150,10 @@ export async function runPolicies(options: CompareOptions, observer: CompareObse
         vsSingle: pairedRatio(s.runsRps, single).ratio,
         vsSingleInterval: s.policy === 'single' ? null : roundInterval(medianInterval(perRunRatios(s.runsRps, single))),
       }));
-      workloads.push({ name: workload.name, description: workload.description, results, verdict: policiesVerdict({ name: workload.name, results }, options.workers, os.availableParallelism()) });
+      const named = { name: workload.name, ...(workload.path !== undefined ? { path: workload.path } : {}) };
+      workloads.push({ ...named, description: workload.description, results, verdict: policiesVerdict({ ...named, results }, options.workers, os.availableParallelism()) });
     }
-    return { mode: 'policies', cores: os.availableParallelism(), workers: options.workers, runs: options.runs, concurrency: options.concurrency, n: options.n, skipped, workloads };
+    return { mode: 'policies', ...(options.app ? { app: options.app.entry } : {}), cores: os.availableParallelism(), workers: options.workers, runs: options.runs, concurrency: options.concurrency, n: options.n, skipped, workloads };
   } finally {
     await Promise.all(servers.map((s) => s.stop('SIGTERM')));
   }

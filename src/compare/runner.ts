@@ -11,7 +11,7 @@ import { ServerStartError, type SpawnedServer } from '../cluster/spawn.js';
 import { median, minMax, pairedRatio, perRunRatios, round } from '../statistics/fairness.js';
 import { differenceState, medianInterval, type Difference, type Interval } from '../statistics/interval.js';
 import { addCpu, generatorCost, type GeneratorCost } from '../statistics/generator.js';
-import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type Sample } from './workloads.js';
+import { measureSample, startServe, startSingle, stopIfAborted, warmUp, workloadsFor, type CompareApp, type Sample } from './workloads.js';
 
 
 export type CompareMode = 'single-vs-cluster' | 'keepalive-vs-close' | 'rr-vs-none';
@@ -30,6 +30,10 @@ export interface CompareOptions {
   connections: number;
   /** Ctrl-C: the load in flight stops, the servers are stopped, and the run ends in CompareInterrupted. */
   signal?: AbortSignal;
+  /** Both contenders run the user's app (`--app`), measured on `paths` (default ['/']). */
+  app?: CompareApp;
+  /** With app: the paths to measure, one workload each. */
+  paths?: string[];
 }
 
 export interface ContenderSummary {
@@ -49,7 +53,10 @@ export interface ContenderSummary {
 }
 
 export interface WorkloadResult {
-  name: 'light' | 'heavy' | 'mixed';
+  /** app: a path of the user's app (`path`). */
+  name: 'light' | 'heavy' | 'mixed' | 'app';
+  /** name app: the path measured. */
+  path?: string;
   /** What was measured, e.g. "GET /pid" or "GET /pid while 1 × /api/12000000 in flight". */
   description: string;
   a: ContenderSummary;
@@ -71,6 +78,8 @@ export interface WorkloadResult {
 
 export interface CompareResult {
   mode: CompareMode;
+  /** The user's app both contenders ran (its entry as given); absent for the demo server. */
+  app?: string;
   cores: number;
   workers: number;
   runs: number;
@@ -100,8 +109,8 @@ interface Contender {
 const CLOSE = { keepAlive: false } as const;
 
 function contendersFor(options: CompareOptions): [Contender, Contender] {
-  const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched, options.signal);
-  const single = () => startSingle(options.signal);
+  const cluster = (sched: SchedulingPolicy) => () => startServe(options.workers, sched, options.signal, options.app);
+  const single = () => startSingle(options.signal, options.app);
   switch (options.mode) {
     case 'single-vs-cluster':
       return [
@@ -182,11 +191,13 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
     const targetB = new URL(serverB.url);
 
     observer.onStatus?.('warming up');
-    await warmUp(targetA, contenderA.load, options);
-    await warmUp(targetB, contenderB.load, options);
+    const warm = { ...options, paths: options.app ? (options.paths ?? ['/']) : options.paths };
+    await warmUp(targetA, contenderA.load, warm);
+    await warmUp(targetB, contenderB.load, warm);
 
     const workloads: WorkloadResult[] = [];
-    for (const workload of workloadsFor(options, options.mode === 'single-vs-cluster' ? ['light', 'heavy', 'mixed'] : ['light', 'heavy'])) {
+    const paths = options.app ? (options.paths ?? ['/']) : options.paths;
+    for (const workload of workloadsFor({ ...options, paths }, options.mode === 'single-vs-cluster' ? ['light', 'heavy', 'mixed'] : ['light', 'heavy'])) {
       const samplesA: Sample[] = [];
       const samplesB: Sample[] = [];
       for (let run = 1; run <= options.runs; run++) {
@@ -205,6 +216,7 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
       const interval = roundInterval(medianInterval(perRunRatios(b.runsRps, a.runsRps)));
       workloads.push({
         name: workload.name,
+        ...(workload.path !== undefined ? { path: workload.path } : {}),
         description: workload.description,
         a,
         b,
@@ -217,6 +229,7 @@ export async function runCompare(options: CompareOptions, observer: CompareObser
     }
     return {
       mode: options.mode,
+      ...(options.app ? { app: options.app.entry } : {}),
       cores: os.availableParallelism(),
       workers: options.workers,
       runs: options.runs,

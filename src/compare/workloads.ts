@@ -22,7 +22,29 @@ export function stopIfAborted(signal: AbortSignal | undefined): void {
 
 // runs: 6, the fewest with which a 95% interval of the median exists (statistics/interval.ts): fewer, and no verdict
 // could say more than "no difference this run can show".
-export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 6 } as const;
+// app: requests per path of a user's app and run (its paths may be anything from a constant to a report).
+export const COMPARE_DEFAULTS = { light: 4000, heavy: 60, mixedProbe: 100, mixedConcurrency: 4, runs: 6, app: 1000 } as const;
+
+/** A user's app as both contenders (`compare --app`). */
+export interface CompareApp {
+  entry: string;
+  args: string[];
+  cwd?: string;
+  listenTimeoutMs: number;
+}
+
+/**
+ * `serve --app` arguments for a contender. Both run at once, so the app gets PORT=0 in its environment (unless the
+ * user set PORT): an app that takes its port from PORT listens on a free one each time; one with a fixed port
+ * cannot run twice, and the second start says so in one line.
+ */
+function appArgs(app: CompareApp): string[] {
+  return ['--app', app.entry, ...(app.cwd ? ['--cwd', app.cwd] : []), '--listen-timeout', `${app.listenTimeoutMs}ms`, '--no-stats', '--', ...app.args];
+}
+
+function appEnv(): NodeJS.ProcessEnv {
+  return { PORT: process.env.PORT ?? '0' };
+}
 
 /** One run of one contender: its route report and what the generator spent on it. */
 export interface Sample {
@@ -31,19 +53,29 @@ export interface Sample {
   wallMs: number;
 }
 
-/** The single process: the same handler without node:cluster, as a child process on a free port. */
-export function startSingle(signal?: AbortSignal): Promise<SpawnedServer> {
+/**
+ * The single process: the same handler without node:cluster, as a child process on a free port. A user's app:
+ * one worker accepting on its own socket (`--sched none`), so the primary is out of its data path as in a plain
+ * `node app.js`, and an app with its own cluster code still runs its worker branch only.
+ */
+export function startSingle(signal?: AbortSignal, app?: CompareApp): Promise<SpawnedServer> {
+  if (app) return spawnServe(['--workers', '1', '--sched', 'none', ...appArgs(app)], { signal, env: appEnv() });
   return spawnServer(singleEntryPath(), ['0', '127.0.0.1'], { signal });
 }
 
-/** `cluster-demo serve` with this many workers and policy, as a child process on a free port. */
-export function startServe(workers: number, sched: SchedulingPolicy, signal?: AbortSignal): Promise<SpawnedServer> {
+/** `cluster-demo serve` with this many workers and policy, as a child process on a free port (or the user's app). */
+export function startServe(workers: number, sched: SchedulingPolicy, signal?: AbortSignal, app?: CompareApp): Promise<SpawnedServer> {
+  if (app) return spawnServe(['--workers', String(workers), '--sched', sched, ...appArgs(app)], { signal, env: appEnv() });
   return spawnServe(['--port', '0', '--workers', String(workers), '--sched', sched], { signal });
 }
 
 /** JIT-compiles a server's paths and the engine before anything is measured; stops early on the signal. */
-export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, options: Pick<CompareOptions, 'n' | 'timeoutMs' | 'signal'>): Promise<void> {
+export async function warmUp(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, options: Pick<CompareOptions, 'n' | 'timeoutMs' | 'signal' | 'paths'>): Promise<void> {
   const warm = { target, ...load, timeoutMs: options.timeoutMs, retries: 0, signal: options.signal };
+  if (options.paths) {
+    for (const path of options.paths) await runLoad({ ...warm, path, concurrency: 10, requests: 200 });
+    return stopIfAborted(options.signal);
+  }
   await runLoad({ ...warm, path: '/pid', concurrency: 10, requests: 300 });
   await runLoad({ ...warm, path: `/api/${Math.min(options.n, 1_000_000)}`, concurrency: 4, requests: 20 });
   stopIfAborted(options.signal);
@@ -56,14 +88,25 @@ function summarize(route: string, recording: LoadRecording, pids: readonly numbe
 
 export interface Workload {
   name: WorkloadResult['name'];
+  /** A user's app: the path measured. */
+  path?: string;
   description: string;
   /** `pids`: the workers the server runs, so that one that served nothing is a row of 0 and counts in fairness. */
   measure(target: URL, load: Pick<LoadOptions, 'keepAlive' | 'connections'>, pids: readonly number[]): Promise<RouteReport>;
 }
 
-export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal'>, names: ReadonlyArray<Workload['name']> = ['light', 'heavy']): Workload[] {
+export function workloadsFor(options: Pick<CompareOptions, 'concurrency' | 'timeoutMs' | 'durationMs' | 'requests' | 'n' | 'workers' | 'signal' | 'paths'>, names: ReadonlyArray<'light' | 'heavy' | 'mixed'> = ['light', 'heavy']): Workload[] {
   const base = { concurrency: options.concurrency, timeoutMs: options.timeoutMs, retries: 0, durationMs: options.durationMs, signal: options.signal };
   const count = (fallback: number) => (options.durationMs !== undefined ? undefined : (options.requests ?? fallback));
+  // A user's app: one workload per path it names, whatever the mode asks of the demo's routes.
+  if (options.paths) {
+    return options.paths.map((path): Workload => ({
+      name: 'app',
+      path,
+      description: `GET ${path}`,
+      measure: async (target, load, pids) => summarize(path, await runLoad({ ...base, ...load, target, path, requests: count(COMPARE_DEFAULTS.app) }), pids),
+    }));
+  }
   const heavyPath = `/api/${options.n}`;
   const heavyConcurrency = Math.min(options.concurrency, 2 * options.workers);
   const light: Workload = {

@@ -3,6 +3,11 @@ import type { CompareResult, ContenderSummary, WorkloadResult } from '../compare
 import { MIN_PAIRS_95 } from '../statistics/interval.js';
 import { formatInt, formatMs, makeTable } from './style.js';
 
+/** A workload as the reader knows it: light, heavy, mixed, or the path of their app. */
+export function workloadName(w: { name: string; path?: string }): string {
+  return w.name === 'app' ? (w.path ?? 'app') : w.name;
+}
+
 function ratioText(a: number, b: number, digits = 2): string {
   return a > 0 ? `${(b / a).toFixed(digits)}×` : '—';
 }
@@ -30,9 +35,9 @@ function keepAliveVerdict(w: WorkloadResult, runs: number): string {
   const reach = `keep-alive reached ${w.a.workersSeen} worker${w.a.workersSeen === 1 ? '' : 's'}, a new connection per request reached ${w.b.workersSeen}`;
   const cost = "each new connection costs a handshake and, under rr, the primary's hand-off";
   const said = differenceText(w, runs, 'new connections did more req/s', 'keep-alive did more req/s');
-  if (w.difference === 'higher') return `${w.name}: ${reach}; ${said}${w.b.workersSeen > w.a.workersSeen ? `, with more workers at work, although ${cost}` : ''}`;
-  if (w.difference === 'lower') return `${w.name}: ${reach}; ${said}: ${cost}`;
-  return `${w.name}: ${reach}; ${said}`;
+  if (w.difference === 'higher') return `${workloadName(w)}: ${reach}; ${said}${w.b.workersSeen > w.a.workersSeen ? `, with more workers at work, although ${cost}` : ''}`;
+  if (w.difference === 'lower') return `${workloadName(w)}: ${reach}; ${said}: ${cost}`;
+  return `${workloadName(w)}: ${reach}; ${said}`;
 }
 
 /** The one-line reading of a workload: what the interval of B/A says on this machine. */
@@ -43,14 +48,14 @@ export function workloadVerdict(result: CompareResult, w: WorkloadResult): strin
       return `mixed: /pid p50 ${formatMs(w.a.latencyMs.p50)} in one process vs ${formatMs(w.b.latencyMs.p50)} in the cluster — while one worker is busy the others keep answering (p99 ${formatMs(w.b.latencyMs.p99)}: round robin is not load-aware, some connections still land on the busy worker)`;
     }
     const said = differenceText(w, result.runs, 'faster', 'slower');
-    if (w.difference === 'higher') return `${w.name}: the cluster (policy rr) is ${said}; the limit on this machine: ${limit} core${limit === 1 ? '' : 's'}`;
-    if (w.difference === 'lower') return `${w.name}: the cluster (policy rr) is ${said}: with rr the primary accepts every connection and hands it to a worker, which costs more than this request on ${result.cores} cores; compare --policies measures none and reuseport, which leave the primary out`;
-    return `${w.name}: the cluster (policy rr): ${said}; on ${result.cores} cores the generator, the primary and the workers share CPUs`;
+    if (w.difference === 'higher') return `${workloadName(w)}: the cluster (policy rr) is ${said}; the limit on this machine: ${limit} core${limit === 1 ? '' : 's'}`;
+    if (w.difference === 'lower') return `${workloadName(w)}: the cluster (policy rr) is ${said}: with rr the primary accepts every connection and hands it to a worker, which costs more than this request on ${result.cores} cores; compare --policies measures none and reuseport, which leave the primary out`;
+    return `${workloadName(w)}: the cluster (policy rr): ${said}; on ${result.cores} cores the generator, the primary and the workers share CPUs`;
   }
   if (result.mode === 'keepalive-vs-close') return keepAliveVerdict(w, result.runs);
   const jain = (c: ContenderSummary) => c.fairness.jain.toFixed(3);
   const cost = differenceText(w, result.runs, "rr did more req/s than none", "rr did fewer req/s than none: its primary hands over every connection");
-  return `${w.name}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; ${cost}`;
+  return `${workloadName(w)}: spread (Jain's index) ${jain(w.a)} with the OS's policy vs ${jain(w.b)} with Node's round robin; ${cost}`;
 }
 
 function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstance): string {
@@ -67,7 +72,7 @@ function renderWorkload(result: CompareResult, w: WorkloadResult, c: ChalkInstan
     const mm = (v: number | null) => (v === null ? '∞' : v.toFixed(2));
     table.push(['max/min share', mm(w.a.fairness.maxMinRatio), mm(w.b.fairness.maxMinRatio), '']);
   }
-  const lines = [c.bold(`${w.name}`) + c.dim(` · ${w.description}`), table.toString(), workloadVerdict(result, w)];
+  const lines = [c.bold(workloadName(w)) + c.dim(` · ${w.description}`), table.toString(), workloadVerdict(result, w)];
   if (w.difference === 'no-difference' && w.name !== 'mixed') {
     lines.push(c.yellow(`note: the runs disagree more than A and B differ (A ${formatInt(w.a.rpsRange.min)}–${formatInt(w.a.rpsRange.max)}, B ${formatInt(w.b.rpsRange.min)}–${formatInt(w.b.rpsRange.max)} req/s); more runs narrow the interval: --runs ${Math.max(MIN_PAIRS_95, result.runs * 2)}`));
   }
@@ -80,7 +85,7 @@ export function renderCompareReport(result: CompareResult, c: ChalkInstance): st
     'keepalive-vs-close': 'keep-alive connections vs a new connection per request (the probe)',
     'rr-vs-none': "Node's round robin vs the OS's scheduling",
   }[result.mode];
-  const head = `${c.bold(`cluster-demo compare: ${title}`)}\n${c.dim(`${result.cores} cores · ${result.runs} run${result.runs === 1 ? '' : 's'} each, alternated A B A B, medians (min–max) · concurrency ${result.concurrency} · B/A: the median of the per-run ratios, judged by its exact 95% interval`)}`;
+  const head = `${c.bold(`cluster-demo compare: ${title}${result.app ? ` · your app ${result.app}` : ''}`)}\n${c.dim(`${result.cores} cores · ${result.runs} run${result.runs === 1 ? '' : 's'} each, alternated A B A B, medians (min–max) · concurrency ${result.concurrency} · B/A: the median of the per-run ratios, judged by its exact 95% interval`)}`;
   return [head, ...result.workloads.map((w) => renderWorkload(result, w, c))].join('\n\n');
 }
 

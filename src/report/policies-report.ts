@@ -1,6 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { PoliciesResult, PolicyWorkload } from '../compare/policies.js';
 import { formatInt, formatMs, formatPercent, makeTable } from './style.js';
+import { workloadName } from './compare-report.js';
 
 const HEADS: Record<string, string> = { single: 'single process', rr: 'rr', none: 'none', reuseport: 'reuseport' };
 
@@ -18,13 +19,13 @@ function renderWorkload(w: PolicyWorkload, c: ChalkInstance): string {
   table.push(["Jain's index", ...results.map((r) => (r.policy === 'single' ? '–' : r.fairness.jain.toFixed(3)))]);
   table.push(['generator CPU/req', ...results.map((r) => `${r.generator.cpuPerRequestUs.toFixed(0)} µs`)]);
   table.push(['generator core', ...results.map((r) => formatPercent(r.generator.coreShare))]);
-  return [c.bold(w.name) + c.dim(` · ${w.description}`), table.toString(), w.verdict].join('\n');
+  return [c.bold(workloadName(w)) + c.dim(` · ${w.description}`), table.toString(), w.verdict].join('\n');
 }
 
 /** The policies comparison as a string; pure. */
 export function renderPoliciesReport(result: PoliciesResult, c: ChalkInstance): string {
   const head = [
-    c.bold(`cluster-demo compare: one process vs the cluster of ${result.workers} under each scheduling policy`),
+    c.bold(`cluster-demo compare: one process vs the cluster of ${result.workers} under each scheduling policy${result.app ? ` · your app ${result.app}` : ''}`),
     c.dim(`${result.cores} cores · ${result.runs} run${result.runs === 1 ? '' : 's'} each, order rotated every run, medians (min–max) · concurrency ${result.concurrency} · the generator shares the cores`),
   ];
   for (const s of result.skipped) head.push(c.yellow(`note: ${s.policy} not run: ${s.reason}`));

@@ -6,7 +6,7 @@
 import { Chalk } from 'chalk';
 import type { PoliciesResult } from '../../compare/policies.js';
 import type { CompareResult, ContenderSummary } from '../../compare/runner.js';
-import { renderCompareReport, workloadVerdict } from '../compare-report.js';
+import { renderCompareReport, workloadName, workloadVerdict } from '../compare-report.js';
 import { renderPoliciesReport } from '../policies-report.js';
 import { formatMs } from '../style.js';
 import { dataTable, figure, renderPage, type ReportContext, type ReportSection } from './page.js';
@@ -22,6 +22,7 @@ interface Contender {
 
 interface Workload {
   name: string;
+  path?: string;
   description: string;
   contenders: Contender[];
   verdict: string;
@@ -38,10 +39,10 @@ function workloadSection(w: Workload, limitFactor: number): ReportSection {
     [false, true, true, true, true, true],
   );
   const caption = `Median req/s over the runs, the whisker from the slowest to the fastest run${limit ? '; the dashed line: what min(workers, cores) times one process would reach' : ''}.`;
-  return { title: `${w.name} · ${w.description}`, html: `${figure(whiskerChart(rows, `req/s, ${w.name}`, limit), caption)}${table}<p class="section-verdict">${esc(w.verdict)}</p>` };
+  return { title: `${workloadName(w)} · ${w.description}`, html: `${figure(whiskerChart(rows, `req/s, ${workloadName(w)}`, limit), caption)}${table}<p class="section-verdict">${esc(w.verdict)}</p>` };
 }
 
-function page(title: string, result: { cores: number; workers: number; runs: number; concurrency: number; n: number }, workloads: Workload[], json: unknown, terminal: string, context: ReportContext): string {
+function page(title: string, result: { cores: number; workers: number; runs: number; concurrency: number; n: number; app?: string }, workloads: Workload[], json: unknown, terminal: string, context: ReportContext): string {
   const limitFactor = Math.min(result.workers, result.cores);
   return renderPage({
     title,
@@ -49,7 +50,7 @@ function page(title: string, result: { cores: number; workers: number; runs: num
     facts: [
       ['contenders', workloads[0]?.contenders.map((c) => c.label).join(' · ') ?? ''],
       ['runs', `${result.runs} per contender, alternated; medians (min–max)`],
-      ['load', `concurrency ${result.concurrency}, /api/${result.n} for the heavy workload`],
+      ['load', result.app ? `concurrency ${result.concurrency}, your app ${result.app}` : `concurrency ${result.concurrency}, /api/${result.n} for the heavy workload`],
     ],
     verdicts: workloads.map((w) => ({ ok: null, text: w.verdict })),
     sections: workloads.map((w) => workloadSection(w, limitFactor)),
@@ -61,21 +62,23 @@ function page(title: string, result: { cores: number; workers: number; runs: num
 export function renderCompareHtml(result: CompareResult, context: ReportContext): string {
   const workloads = result.workloads.map((w) => ({
     name: w.name,
+    path: w.path,
     description: w.description,
     contenders: [w.a, w.b].map((c) => ({ label: c.label, summary: c })),
     verdict: workloadVerdict(result, w),
     single: result.mode === 'single-vs-cluster' ? w.a.rps : null,
   }));
-  return page(`cluster-demo compare: ${result.mode}`, result, workloads, result, renderCompareReport(result, plain), context);
+  return page(`cluster-demo compare: ${result.mode}${result.app ? ` · ${result.app}` : ''}`, result, workloads, result, renderCompareReport(result, plain), context);
 }
 
 export function renderPoliciesHtml(result: PoliciesResult, context: ReportContext): string {
   const workloads = result.workloads.map((w) => ({
     name: w.name,
+    path: w.path,
     description: w.description,
     contenders: w.results.map((r) => ({ label: r.policy === 'single' ? 'single process' : `cluster, ${r.policy}`, summary: r })),
     verdict: w.verdict,
     single: w.results.find((r) => r.policy === 'single')?.rps ?? null,
   }));
-  return page('cluster-demo compare --policies', result, workloads, result, renderPoliciesReport(result, plain), context);
+  return page(`cluster-demo compare --policies${result.app ? ` · ${result.app}` : ''}`, result, workloads, result, renderPoliciesReport(result, plain), context);
 }
