@@ -16,6 +16,7 @@ import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
 import type { ClusterStatsDoc } from '../src/cluster/counts/document.js';
 import { chromium } from './external.js';
 import { request, waitFor } from './helpers.js';
+import { APPS } from './apps.js';
 
 const screenshotDir = process.env.CLUSTER_DEMO_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/', import.meta.url)) : mkdtempSync(path.join(os.tmpdir(), 'cluster-demo-shots-'));
 
@@ -115,6 +116,39 @@ describe.skipIf(!chromium.path)('the live dashboard in Chromium', () => {
       expect(offLoopback).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+
+  it("serve --app: the page on the primary's stats port follows the app's counts, and its buttons fetch a path of the app", async () => {
+    const appServer = await spawnServe(['--app', `${APPS}express4.cjs`, '--workers', '2']);
+    const context = await browser.browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+    page.on('pageerror', (err) => consoleErrors.push(err.message));
+    try {
+      const ready = appServer.events().find((e) => e.type === 'ready');
+      const dashboardUrl = ready?.type === 'ready' ? ready.dashboardUrl! : '';
+      expect(new URL(dashboardUrl).port).not.toBe(new URL(appServer.url).port);
+      expect((await page.goto(dashboardUrl))?.status()).toBe(200);
+      await waitFor('both workers listed', async () => ((await rows(page)).filter((r) => r.state === 'listening').length === 2 ? true : undefined));
+      expect(await page.isVisible('#path')).toBe(true);
+      expect(await page.isVisible('#n')).toBe(false);
+      await page.fill('#path', '/users/3');
+      await page.click('#distinct-urls');
+      const bars = await waitFor('the per-PID bars of 4 distinct URLs of the app', async () => {
+        const drawn = await page.$$eval('#result .pidbar', (els) => els.map((el) => ({ pid: Number(el.getAttribute('data-pid')), count: Number(el.getAttribute('data-count')) })));
+        return drawn.reduce((s, b) => s + b.count, 0) === 4 ? drawn : undefined;
+      }, 10_000);
+      for (const bar of bars) expect(appServer.readyPids).toContain(bar.pid);
+      // The connections too: the agent let the dashboard's origin read Server-Timing.
+      expect(await page.textContent('#verdict')).toMatch(new RegExp(`^4 tabs, distinct URLs: .*(over \\d+ connections \\(\\d+ new\\)|on connection \\d+) → ${bars.length} PIDs?( of 2 workers)?\\.`));
+      // The rows follow the app's counts (what the buttons sent, counted by the agent in each worker).
+      await waitFor("the rows to count the app's requests", async () => ((await rows(page)).reduce((s, r) => s + r.requests, 0) >= 4 ? true : undefined), 3_000);
+      expect(consoleErrors, consoleErrors.join('\n')).toEqual([]);
+    } finally {
+      await context.close();
+      await appServer.stop('SIGTERM', 10_000);
     }
   });
 });

@@ -44,9 +44,16 @@ function install(config: AppWorkerConfig, workerId: number): void {
     ['x-primary-pid', String(config.primaryPid)],
     ['x-hostname', config.name ?? os.hostname()],
   ];
-  const identify = (response: http.ServerResponse): void => {
+  const identify = (response: http.ServerResponse, request: http.IncomingMessage): void => {
     if (response.headersSent) return;
     for (const [name, value] of headers) response.setHeader(name, value);
+    // The dashboard (another origin: the primary's stats port) reads who answered and over which connection.
+    if (config.dashboardOrigin !== undefined && request.headers.origin === config.dashboardOrigin) {
+      response.setHeader('access-control-allow-origin', config.dashboardOrigin);
+      response.setHeader('access-control-expose-headers', 'x-worker-pid, x-worker-id');
+      response.setHeader('timing-allow-origin', config.dashboardOrigin);
+      response.setHeader('server-timing', `conn;desc="${request.socket.remoteAddress}:${request.socket.remotePort}"`);
+    }
     // Draining: each HTTP/1.1 response closes its connection, so keep-alive clients reconnect to a worker that stays.
     if (shuttingDown) response.setHeader('connection', 'close');
   };
@@ -54,10 +61,12 @@ function install(config: AppWorkerConfig, workerId: number): void {
   let created = false;
   dc.subscribe('http.server.response.created', (message) => {
     created = true;
-    identify((message as HttpMessage).response);
+    const { response, request } = message as HttpMessage;
+    identify(response, request);
   });
   dc.subscribe('http.server.request.start', (message) => {
-    if (!created) identify((message as HttpMessage).response);
+    const { response, request } = message as HttpMessage;
+    if (!created) identify(response, request);
   });
 
   const counts = config.count ? new AppCounts() : undefined;

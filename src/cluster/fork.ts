@@ -28,7 +28,7 @@ export interface ForkHooks {
 
 export interface ForkSetup {
   /** The worker's configuration, in its environment (the demo worker's, or the agent's in a user's app). */
-  env: Record<string, string>;
+  env(): Record<string, string>;
   /** Where it is told to listen, for the one line about a failure (a user's app says where it tried). */
   listenTarget: { host: string; port: number };
   /** A user's app: its output, each worker's stderr held until it listens (app/app-output.ts). */
@@ -42,7 +42,7 @@ export interface ForkSetup {
 
 export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetup, replacing?: number): WorkerState {
   const { emit, hooks, listenTarget } = setup;
-  const worker = cluster.fork(setup.env);
+  const worker = cluster.fork(setup.env());
   // Only rr hands connections over; with none and reuseport there is nothing to track.
   const handoffs = setup.policy === 'rr' ? trackHandoffs(worker) : undefined;
   forgetWhenClosed(worker, () => cluster.workers);

@@ -41,6 +41,11 @@ export interface AppWorkerConfig {
   count: boolean;
   /** --sched reuseport: the app's TCP listens get `reusePort: true` (its own socket per worker). */
   reusePort: boolean;
+  /**
+   * The dashboard's origin (the primary's stats port): requests from it (their Origin header) may read the identity
+   * headers and the connection (CORS and Server-Timing headers, on those requests only).
+   */
+  dashboardOrigin?: string;
 }
 
 export const APP_CONFIG_ENV = 'CLUSTER_DEMO_APP_CONFIG';

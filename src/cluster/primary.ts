@@ -83,9 +83,11 @@ class ClusterPrimary {
       this.stats = new PrimaryStats(info, () => [...this.live]);
     }
     this.forkSetup = {
-      env: app
-        ? { [APP_CONFIG_ENV]: JSON.stringify({ primaryPid: process.pid, name: settings.name, count: settings.stats.count, reusePort: settings.policy === 'reuseport' } satisfies AppWorkerConfig) }
-        : { [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig(settings, port)) },
+      // Read at each fork: the stats port (the dashboard's origin) opens after this constructor.
+      env: (): Record<string, string> =>
+        app
+          ? { [APP_CONFIG_ENV]: JSON.stringify(this.appWorkerConfig()) }
+          : { [WORKER_CONFIG_ENV]: JSON.stringify(workerConfig(settings, port)) },
       listenTarget: { host: settings.host, port },
       output: app ? new AppOutput(settings.app?.stdout) : undefined,
       describeListenFailure: app ? (code, host, port, detail) => describeAppListenError(app.name, code, host, port, detail) : undefined,
@@ -141,6 +143,12 @@ class ClusterPrimary {
     this.stats?.forked(state);
     slot.current = state;
     return state;
+  }
+
+  private appWorkerConfig(): AppWorkerConfig {
+    const { settings } = this;
+    const dashboardOrigin = this.statsServer ? new URL(this.statsServer.url).origin : undefined;
+    return { primaryPid: process.pid, name: settings.name, count: settings.stats.count, reusePort: settings.policy === 'reuseport', dashboardOrigin };
   }
 
   /** The primary's own stats routes (`statsPort`), once started. */
@@ -365,7 +373,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const primary = new ClusterPrimary(settings, port, app ? '' : url, app ? '' : listenUrl, certificate?.info ?? null, rrListener, app);
   try {
     if (settings.statsPort !== undefined && primary.stats) {
-      primary.statsServer = await startStatsServer(primary.stats, settings.statsHost, settings.statsPort, settings.name);
+      primary.statsServer = await startStatsServer(primary.stats, settings.statsHost, settings.statsPort, settings.name, () => (app && primary.url ? primary.url : null));
     }
     await primary.start();
   } catch (err) {

@@ -27,7 +27,19 @@ interface ServedBy {
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const SCENARIOS: readonly ScenarioName[] = ['same-url', 'distinct-urls', 'fetch-burst'];
 
-const servedBy = (JSON.parse($('served-by').textContent ?? '{}') as { servedBy: ServedBy | null }).servedBy;
+const served = JSON.parse($('served-by').textContent ?? '{}') as { servedBy: ServedBy | null; app?: { origin: string } | null };
+const { servedBy } = served;
+/**
+ * A user's app (`serve --app`): this page comes from the primary's stats port, and the experiments go to the
+ * app's origin, with fetch() (a frame of another origin cannot be read); the agent lets this origin read the
+ * identity headers and the connection (CORS, Timing-Allow-Origin).
+ */
+const app = served.app ?? null;
+if (app) {
+  $('n-label').hidden = true;
+  $('path-label').hidden = false;
+  $('try-what').textContent = `Each button fetches a path of your app (${app.origin}) from this page, the same URL N times, N distinct URLs, or 12 at once, and shows which worker answered each (its x-worker-pid), and over which connection.`;
+}
 if (servedBy) {
   $('served-pid').textContent = String(servedBy.pid);
   $('served-id').textContent = String(servedBy.workerId);
@@ -176,12 +188,15 @@ if (servedBy) connectionIds.set(`${servedBy.remoteAddress}:${servedBy.remotePort
  * headers at responseStart, ended at responseEnd (ms after the scenario began), on the connection Server-Timing
  * names; "reused" when this page had used that connection before.
  */
-function toRequest(index: number, url: string, body: string | null, entry: PerformanceResourceTiming | undefined, origin: number): BrowserRequest {
+/** What came back: the body (the demo: its PID is in it) or, from a user's app, the x-worker-pid header; null: nothing. */
+type Answer = { body: string | null; pid: number | null } | null;
+
+function toRequest(index: number, url: string, answer: Answer, entry: PerformanceResourceTiming | undefined, origin: number): BrowserRequest {
   const desc = entry?.serverTiming.find((t) => t.name === 'conn')?.description;
   const known = desc !== undefined && connectionIds.has(desc);
   if (desc !== undefined && !known) connectionIds.set(desc, connectionIds.size + 1);
   const at = (t: number | undefined) => (t === undefined || t <= 0 ? null : Math.round((t - origin) * 10) / 10);
-  const pid = body === null ? null : (pidFromBody(body) ?? null);
+  const pid = answer === null ? null : (answer.pid ?? (answer.body === null ? null : (pidFromBody(answer.body) ?? null)));
   const status = entry && 'responseStatus' in entry ? (entry.responseStatus as number) || null : null;
   const protocol = entry?.nextHopProtocol ? (entry.nextHopProtocol === 'http/1.1' ? 'http/1.1' : entry.nextHopProtocol) : null;
   return {
@@ -198,7 +213,7 @@ function toRequest(index: number, url: string, body: string | null, entry: Perfo
     startedMs: at(entry?.requestStart),
     respondedMs: at(entry?.responseStart),
     endedMs: at(entry?.responseEnd),
-    error: pid === null ? (body === null ? 'no response' : 'no PID in the body') : status !== null && status >= 400 ? `HTTP ${status}` : null,
+    error: pid === null ? (answer === null ? 'no response' : app ? 'no x-worker-pid header' : 'no PID in the body') : status !== null && status >= 400 ? `HTTP ${status}` : null,
   };
 }
 
@@ -210,14 +225,22 @@ async function run(kind: ScenarioName): Promise<void> {
   const count = kind === 'fetch-burst' ? 12 : Math.max(1, Math.min(64, Number($<HTMLInputElement>('count').value) || 4));
   const n = Math.max(1, Number($<HTMLInputElement>('n').value) || 300000000);
   const stamp = Date.now();
-  const urls = Array.from({ length: count }, (_, i) => (kind === 'same-url' ? `/api/${n}?same=${stamp}` : `/api/${n}?${kind === 'fetch-burst' ? 'fetch' : 'tab'}=${i + 1}-${stamp}`));
+  const path = $<HTMLInputElement>('path').value.trim() || '/';
+  const target = app ? `${app.origin}${path.startsWith('/') ? path : `/${path}`}` : `/api/${n}`;
+  const join = target.includes('?') ? '&' : '?';
+  const urls = Array.from({ length: count }, (_, i) => (kind === 'same-url' ? `${target}${join}same=${stamp}` : `${target}${join}${kind === 'fetch-burst' ? 'fetch' : 'tab'}=${i + 1}-${stamp}`));
   $('verdict').textContent = `${count} requests under way…`;
   $('result').replaceChildren();
   setButtons(true);
   performance.clearResourceTimings();
   const origin = performance.now();
   try {
-    const bodies = await Promise.all(urls.map((url) => (kind === 'fetch-burst' ? fetch(url).then((r) => r.text()).catch(() => null) : loadInFrame(url, 60000))));
+    const load = (url: string): Promise<Answer> => {
+      if (app) return fetch(url, { mode: 'cors' }).then((r) => ({ body: null, pid: Number(r.headers.get('x-worker-pid')) || null }), () => null);
+      if (kind === 'fetch-burst') return fetch(url).then((r) => r.text()).then((body) => ({ body, pid: null }), () => null);
+      return loadInFrame(url, 60000).then((body) => (body === null ? null : { body, pid: null }));
+    };
+    const answers = await Promise.all(urls.map(load));
     const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
     // The same URL is loaded N times: its entries are taken in order, one per request.
     const used = new Set<PerformanceResourceTiming>();
@@ -226,7 +249,7 @@ async function run(kind: ScenarioName): Promise<void> {
       if (entry) used.add(entry);
       return entry;
     };
-    const requests = urls.map((url, i) => toRequest(i + 1, url, bodies[i] ?? null, entryFor(url), origin));
+    const requests = urls.map((url, i) => toRequest(i + 1, url, answers[i] ?? null, entryFor(url), origin));
     const facts = summarizeScenario(kind, requests);
     drawPidBars(requests, count);
     $('verdict').textContent = scenarioVerdict(facts, liveWorkers);

@@ -54,7 +54,7 @@ function reply(res: DemoResponse, status: number, type: string, body: string, he
 }
 
 /** The page, told which worker served it and over which connection (as this worker saw the client). */
-function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, string>): void {
+function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, string>, app: { origin: string } | null): void {
   const servedBy = {
     pid: Number(headers['x-worker-pid']),
     workerId: Number(headers['x-worker-id']),
@@ -64,7 +64,7 @@ function dashboard(req: DemoRequest, res: DemoResponse, headers: Record<string, 
     remotePort: req.socket?.remotePort ?? null,
     httpVersion: req.httpVersion,
   };
-  reply(res, 200, 'text/html; charset=utf-8', dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy })), headers);
+  reply(res, 200, 'text/html; charset=utf-8', dashboardHtml().replace('{"servedBy":null}', inlineJson({ servedBy, app })), headers);
 }
 
 /** Where the routes get the cluster's document and its pushes: a worker asks the primary; the primary has them. */
@@ -74,6 +74,8 @@ export interface StatsSource {
   watch(on: boolean): void;
   /** Set by the routes: each push goes to the open event streams. */
   onPush?: (message: Extract<PrimaryToWorker, { type: 'stats-push' }>) => void;
+  /** A user's app (the primary's stats port): where the dashboard's experiments send their requests. */
+  app?: () => { origin: string } | null;
 }
 
 class ClusterStatsRoutes implements StatsRoutes {
@@ -100,7 +102,7 @@ class ClusterStatsRoutes implements StatsRoutes {
     if (path === '/_cluster/stats') return void this.withDoc(res, headers, exact, (doc) => reply(res, 200, 'application/json; charset=utf-8', JSON.stringify(doc), headers));
     if (path === '/metrics') return void this.withDoc(res, headers, false, (doc) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(doc), headers));
     if (path === '/_cluster/events') return this.openStream(req, res, headers);
-    if (path === '/dashboard') return dashboard(req, res, headers);
+    if (path === '/dashboard') return dashboard(req, res, headers, this.stats.app?.() ?? null);
     reply(res, 404, 'text/plain; charset=utf-8', `not found: ${path} (stats routes: /_cluster/stats, /_cluster/events, /metrics, /dashboard)`, headers);
   }
 

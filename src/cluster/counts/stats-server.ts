@@ -16,10 +16,15 @@ export interface StatsServer {
   close(): Promise<void>;
 }
 
-export async function startStatsServer(stats: PrimaryStats, host: string, port: number, name?: string): Promise<StatsServer> {
+/** `appUrl`: a user's app, once it listens (the dashboard's experiments go there); null before or without one. */
+export async function startStatsServer(stats: PrimaryStats, host: string, port: number, name?: string, appUrl?: () => string | null): Promise<StatsServer> {
   const source: StatsSource = {
     request: (exact) => stats.fresh(exact ? 12_000 : undefined),
     watch: (on) => stats.watchLocal(push, on),
+    app: () => {
+      const url = appUrl?.();
+      return url ? { origin: new URL(url).origin } : null;
+    },
   };
   const push = (message: Parameters<NonNullable<StatsSource['onPush']>>[0]) => source.onPush?.(message);
   const routes = createPrimaryStatsRoutes(source);
