@@ -26,8 +26,9 @@ import { memoryRow } from './rows/5-memory.js';
 import { policiesRow } from './rows/6-policies.js';
 import { statsRow } from './rows/7-stats.js';
 import { protocolsRow } from './rows/8-protocols.js';
+import { appRow } from './rows/9-app.js';
 
-const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow];
+const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow, appRow];
 const INDEX = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const PARTIAL_DIR = fileURLToPath(new URL('./out', import.meta.url));

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppCounts } from '../src/app/app-counts.js';
 import { AppOutput } from '../src/app/app-output.js';
-import { typeScriptFlags } from '../src/app/app-setup.js';
+import { preloadFlags, typeScriptFlags } from '../src/app/app-setup.js';
 import { listeningSocketCount } from '../src/cluster/accept-queue.js';
 import { emptyRouteCounts, workerRequests } from '../src/cluster/counts/document.js';
 import { describeAppListenError } from '../src/cluster/listen-errors.js';
@@ -51,6 +51,13 @@ describe('typeScriptFlags', () => {
     expect(() => typeScriptFlags('src/main.ts', {}, none, 'v20.20.2')).toThrow(
       'src/main.ts is TypeScript, and Node v20.20.2 cannot strip types: run cluster-demo with Node 22.18 or newer (or 22.6+ with the flag, added for you), or build main.ts to JavaScript and pass that',
     );
+  });
+});
+
+describe('preloadFlags', () => {
+  it('--require where Node can require() an ES module, --import (a file URL) elsewhere', () => {
+    expect(preloadFlags('/opt/cd/dist/app/agent.js', { require_module: true })).toEqual(['--require', '/opt/cd/dist/app/agent.js']);
+    expect(preloadFlags('/opt/cd/dist/app/agent.js', {})).toEqual(['--import', 'file:///opt/cd/dist/app/agent.js']);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * The agent preloaded (`node --import`) into every worker of a user's app under `serve --app`. The app is the
+ * The agent preloaded (`node --require`, or `--import` where Node cannot require an ES module: app-setup.ts) into every worker of a user's app under `serve --app`. The app is the
  * worker's main module and is never edited: everything here comes from outside, through
  * node:diagnostics_channel, plus listeners on the app's own servers for the graceful stop:
  *
@@ -24,7 +24,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
-import { acceptedConnections, drainServer, trackConnections, unfinishedResponses } from '../cluster/drain.js';
+import { acceptedConnections, drainServer, noteRequest, trackConnections, unfinishedResponses } from '../cluster/drain.js';
 import { APP_CONFIG_ENV, type AppWorkerConfig } from '../cluster/messages.js';
 import { WorkerStats } from '../cluster/counts/worker-stats.js';
 import { runWorkerLifecycle, sendToPrimary } from '../cluster/worker-lifecycle.js';
@@ -57,17 +57,26 @@ function install(config: AppWorkerConfig, workerId: number): void {
     // Draining: each HTTP/1.1 response closes its connection, so keep-alive clients reconnect to a worker that stays.
     if (shuttingDown) response.setHeader('connection', 'close');
   };
-  // response.created comes first where the line has it (Node ≥ 22); request.start otherwise (Node 20).
-  let created = false;
-  dc.subscribe('http.server.response.created', (message) => {
-    created = true;
+  // response.created comes first where the line publishes it (Node ≥ 22.14); request.start otherwise (Node 20).
+  // Once response.created has been seen, request.start is left: Node then skips publishing it (one object and
+  // one call less per request).
+  const onRequestStart = (message: unknown): void => {
     const { response, request } = message as HttpMessage;
     identify(response, request);
-  });
-  dc.subscribe('http.server.request.start', (message) => {
+    noteRequest(request, response);
+  };
+  const onResponseCreated = (message: unknown): void => {
     const { response, request } = message as HttpMessage;
-    if (!created) identify(response, request);
-  });
+    if (!created) {
+      created = true;
+      dc.unsubscribe('http.server.request.start', onRequestStart);
+    }
+    identify(response, request);
+    noteRequest(request, response);
+  };
+  let created = false;
+  dc.subscribe('http.server.response.created', onResponseCreated);
+  dc.subscribe('http.server.request.start', onRequestStart);
 
   const counts = config.count ? new AppCounts() : undefined;
   const stats = counts
@@ -95,7 +104,7 @@ function install(config: AppWorkerConfig, workerId: number): void {
     if (config.reusePort && options && typeof options.port === 'number' && options.port !== 0) options.reusePort = true;
     if (!servers.has(server)) {
       servers.add(server);
-      trackConnections(server, server instanceof tls.Server);
+      trackConnections(server, server instanceof tls.Server, 'noted');
       server.once('close', () => servers.delete(server));
     }
   });

@@ -58,7 +58,7 @@ const tracked = new WeakMap<net.Server, Tracked>();
  * assignments (no closure, no listener), so the request path stays as cheap as before. `secure`: the server
  * speaks TLS, so connections are tracked once their handshake is done.
  */
-export function trackConnections(server: net.Server, secure: boolean): void {
+export function trackConnections(server: net.Server, secure: boolean, requests: 'listener' | 'noted' = 'listener'): void {
   const state: Tracked = { connections: new Map(), sessions: new Set(), lateSessions: new WeakSet(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0 };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
@@ -75,18 +75,9 @@ export function trackConnections(server: net.Server, secure: boolean): void {
     // Accepted while draining (a hand-off already on its way): it too gets a moment to send its request.
     if (state.draining) closeIfSilent(state, socket);
   });
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (req.httpVersionMajor >= 2) {
-      state.h2Responses.add(res);
-      res.once('close', () => state.h2Responses.delete(res));
-      return;
-    }
-    const connection = state.connections.get(req.socket);
-    if (connection) {
-      connection.requests++;
-      connection.response = res;
-    }
-  });
+  // A user's app (app/agent.ts) notes each request from a diagnostics channel it already listens to: a second
+  // 'request' listener on the app's server would cost every request EventEmitter's slower many-listener path.
+  if (requests === 'listener') server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => noteRequestOn(state, req, res));
   server.on('session', (session: Http2Session) => {
     state.sessions.add(session);
     session.once('close', () => state.sessions.delete(session));
@@ -95,6 +86,25 @@ export function trackConnections(server: net.Server, secure: boolean): void {
       closeSessionWhenServed(session);
     }
   });
+}
+
+function noteRequestOn(state: Tracked, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.httpVersionMajor >= 2) {
+    state.h2Responses.add(res);
+    res.once('close', () => state.h2Responses.delete(res));
+    return;
+  }
+  const connection = state.connections.get(req.socket);
+  if (connection) {
+    connection.requests++;
+    connection.response = res;
+  }
+}
+
+/** A request on a server tracked with `requests: 'noted'` (its socket names the server that accepted it). */
+export function noteRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const state = tracked.get((req.socket as net.Socket & { server?: net.Server }).server as net.Server);
+  if (state) noteRequestOn(state, req, res);
 }
 
 /** Connections `server` has accepted so far (over TLS: handshakes done; an HTTP/2 session is one). */

@@ -1,0 +1,62 @@
+/**
+ * Two servers under one load tool, alternated (A/B flipped per pair), each pair with the servers' CPU from
+ * /proc: rows 2 (ours against the seed and a bare cluster) and 9 (a user's app under `serve --app` against the
+ * same app under a bare node:cluster primary). The figure is req/s ours ÷ other (a speed-up or a keep-up), or
+ * the server's CPU per request ours ÷ other (an overhead); pairs are added while the goal is undecided.
+ */
+import type { SpawnedServer } from '../../src/cluster/spawn.js';
+import { decides, measured, medianOf, pairStats, r0, r2, ratioWithInterval, usPerRequest, withServerCpu, type BenchContext, type RowResult, type RowSpec } from './bench.js';
+import type { ToolResult } from './tools.js';
+
+type Side = 'ours' | 'other';
+
+export interface Other {
+  /** In the group's title: "seed", "bare". */
+  short: string;
+  /** In the row's detail: "the seed's Express 5 cluster". */
+  long: string;
+  server: SpawnedServer;
+}
+
+type Pair = { order: Side[] } & Record<Side, ToolResult & { serverCpuS: number | undefined }>;
+
+/**
+ * The figure of a row: req/s ours ÷ other (a speed-up: rows 2a, 2b), or the server's CPU per request ours ÷
+ * other (an overhead: rows 2c, 2d), per pair.
+ */
+export type Figure = 'rps' | 'cpu';
+const cpuPerRequest = (x: Pair[Side]) => usPerRequest(x.serverCpuS, x.completed) ?? NaN;
+const figureOf = (figure: Figure, g: Pair) => (figure === 'rps' ? g.ours.rps / g.other.rps : cpuPerRequest(g.ours) / cpuPerRequest(g.other));
+
+/** Both servers under `tool`, alternated; the row from the kept pairs, pairs added while its goal is undecided. */
+export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: SpawnedServer, other: Other, name: string, tool: (url: string) => Promise<ToolResult>, figure: Figure, where: { group: string; path: string; ours: string } = { group: '2. Server', path: '/pid', ours: 'cluster-demo serve' }): Promise<RowResult> {
+  const servers: Record<Side, SpawnedServer> = { ours, other: other.server };
+  const { kept, discarded, added } = await ctx.alternate(
+    `${where.group}, ${name} (req/s, ours / ${other.short}; server CPU per request)`,
+    `${name} pair vs ${other.short}`,
+    ctx.pick(6, 3),
+    async (flip): Promise<Pair> => {
+      const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
+      const got = {} as Record<Side, ToolResult & { serverCpuS: number | undefined }>;
+      for (const side of order) got[side] = await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
+      return { order, ...got };
+    },
+    (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
+    (pairs) => decides(spec.goal, pairs.map((g) => figureOf(figure, g))),
+  );
+  const side = (s: Side) => kept.map((g) => g[s]);
+  const cpu = (s: Side) => r0(medianOf(side(s), cpuPerRequest));
+  const errors = (s: Side) => side(s).reduce((sum, x) => sum + x.errors, 0);
+  const rpsRatios = kept.map((g) => figureOf('rps', g));
+  const cpuRatios = kept.map((g) => figureOf('cpu', g));
+  const stats = pairStats(figure === 'rps' ? rpsRatios : cpuRatios, figure === 'rps' ? 'ratios (req/s)' : 'ratios (server CPU per request, primary + workers)', discarded, added);
+  const beside = figure === 'rps'
+    ? `server CPU per request ours ÷ ${other.short}: ${ratioWithInterval(cpuRatios)}`
+    : `req/s ours ÷ ${other.short}: ${ratioWithInterval(rpsRatios)}`;
+  return measured(
+    spec,
+    stats,
+    `${where.ours} ${r0(medianOf(side('ours'), (x) => x.rps))} req/s vs ${other.long} ${r0(medianOf(side('other'), (x) => x.rps))} req/s (medians), ${ctx.settings.workers} workers each; server CPU per request (primary + workers, /proc): ours ${cpu('ours')} µs, ${other.short} ${cpu('other')} µs; beside the figure, ${beside}; errors: ours ${errors('ours')}, ${other.short} ${errors('other')}.`,
+  );
+}
+
