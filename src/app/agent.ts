@@ -103,6 +103,7 @@ function install(config: AppWorkerConfig, workerId: number): void {
     // and says so in one line if this line of Node did not take it (primary.ts, checkReusePort).
     if (config.reusePort && options && typeof options.port === 'number' && options.port !== 0) options.reusePort = true;
     if (!servers.has(server)) {
+      sendToPrimary({ type: 'listen-started', pid: process.pid, host: options?.host ?? undefined, port: options?.port });
       servers.add(server);
       trackConnections(server, server instanceof tls.Server, 'noted');
       server.once('close', () => servers.delete(server));

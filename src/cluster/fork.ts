@@ -20,6 +20,8 @@ export interface ForkHooks {
   listenFailed(state: WorkerState, line: string): void;
   /** It exited; `before` is the phase it was in. */
   exited(state: WorkerState, before: WorkerPhase, status: ExitStatus): void;
+  /** A user's app called listen() (where it asked to). */
+  listenStarted?(state: WorkerState, address: { host?: string; port?: number }): void;
   /** Any other message of the worker (e.g. its stats). */
   message?(state: WorkerState, message: WorkerToPrimary): void;
   /** rr: it acknowledged a hand-off. */
@@ -65,6 +67,8 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
       case 'drained':
         // Node has processed this worker's server close by now: nothing more is handed to it (messages.ts).
         return sendTo(state, { type: 'drained-ack' });
+      case 'listen-started':
+        return hooks.listenStarted?.(state, { host: message.host, port: message.port });
       case 'exiting':
         return; // its 'exit' follows
       default:

@@ -61,6 +61,8 @@ export const APP_CONFIG_ENV = 'CLUSTER_DEMO_APP_CONFIG';
 export type WorkerToPrimary =
   /** askedPort: the port a user's app asked for (0: any free one). */
   | { type: 'listening'; pid: number; host: string; port: number; askedPort?: number }
+  /** A user's app called listen() on host:port (0: any free port); 'listening' follows, or never comes. */
+  | { type: 'listen-started'; pid: number; host?: string; port?: number }
   /** host and port: where it tried (a user's app chooses them; the demo worker is told them). */
   | { type: 'listen-failed'; pid: number; code: string; message: string; host?: string; port?: number }
   | { type: 'drained'; pid: number }
@@ -85,7 +87,7 @@ export type PrimaryToWorker =
   | { type: 'stats-push'; event: 'snapshot'; doc: ClusterStatsDoc }
   | { type: 'stats-push'; event: 'lifecycle'; lifecycle: ClusterEvent };
 
-const WORKER_TYPES = new Set<string>(['listening', 'listen-failed', 'drained', 'exiting', 'stats', 'stats-request', 'stats-subscribe', 'stats-unsubscribe']);
+const WORKER_TYPES = new Set<string>(['listening', 'listen-started', 'listen-failed', 'drained', 'exiting', 'stats', 'stats-request', 'stats-subscribe', 'stats-unsubscribe']);
 const PRIMARY_TYPES = new Set<string>(['shutdown', 'drained-ack', 'stats-flush', 'stats-reply', 'stats-push']);
 
 function typeOf(value: unknown): unknown {

@@ -20,7 +20,7 @@ import { classifyExit, isListening, markListening, type ClusterPhase, type ExitS
 import { readTcpMigrateReq } from './policy.js';
 import { EXACT_FLUSH_WAIT_MS, PrimaryStats } from './counts/primary-stats.js';
 import { captureRoundRobinListener, type RoundRobinListener } from '../node-internals/rr-listener.js';
-import { connectableHost, formatHostForUrl } from './ports.js';
+import { assertPortFree, connectableHost, formatHostForUrl } from './ports.js';
 import { APP_CONFIG_ENV, WORKER_CONFIG_ENV, type AppWorkerConfig } from './messages.js';
 import { appExec, type AppExec } from '../app/app-setup.js';
 import { AppOutput } from '../app/app-output.js';
@@ -63,6 +63,8 @@ class ClusterPrimary {
   private appStartDeaths = 0;
   /** The app asked for port 0 (any free port): under reuseport each worker would get one of its own. */
   private appAskedAnyPort = false;
+  /** Where the app first asked to listen (its listen() call), for the line when it never does. */
+  private appAsked?: { host?: string; port?: number };
   private lastAppExit = '';
 
   constructor(
@@ -95,6 +97,7 @@ class ClusterPrimary {
       emit: (event) => this.emit(event),
       hooks: {
         listening: (state, address) => this.onListening(state, address),
+        listenStarted: (_state, address) => (this.appAsked ??= address),
         listenFailed: (state, line) => (this.phase === 'ready' ? this.emit({ type: 'worker-start-failed', pid: state.pid, slot: state.slot, message: line }) : this.failStart(line)),
         exited: (state, before, status) => this.onExit(state, before, status),
         message: (state, message) => void this.stats?.handle(state, message),
@@ -113,7 +116,7 @@ class ClusterPrimary {
     const { settings } = this;
     const tcpMigrateReq = settings.policy === 'reuseport' && process.platform === 'linux' ? readTcpMigrateReq() : null;
     this.emit({ type: 'primary-started', pid: process.pid, cpus: settings.cpus, workers: settings.workers, policy: settings.policy, tcpMigrateReq });
-    const readyTimer = setTimeout(() => this.failStart(this.notReadyLine()), settings.readyTimeoutMs);
+    const readyTimer = setTimeout(() => void this.notReadyLine().then((line) => this.failStart(line)), settings.readyTimeoutMs);
     const interrupt = () => this.failStart('interrupted before every worker listened', ClusterStartInterrupted);
     settings.signal?.addEventListener('abort', interrupt, { once: true });
     try {
@@ -159,9 +162,11 @@ class ClusterPrimary {
   }
 
   /** Why start-up timed out, in one line. */
-  private notReadyLine(): string {
+  private async notReadyLine(): Promise<string> {
     const within = `within ${this.settings.readyTimeoutMs / 1000} s`;
     if (!this.app) return `workers did not all listen on ${this.listenUrl} ${within}`;
+    const busy = await this.appPortBusy();
+    if (busy) return `${this.app.name} did not listen ${within}: it asked for ${busy}, which is already in use (its listen error went to its own error handler) — stop what holds it, or give the app another port`;
     if (this.appStartDeaths > 0) return `${this.app.name} exited before it listened (${this.appStartDeaths} ${this.appStartDeaths === 1 ? 'time' : 'times'}, the last ${this.lastAppExit}), and its workers were not all listening ${within} (--listen-timeout); its own output is above`;
     const listening = this.slots.filter((slot) => slot.current && isListening(slot.current)).length;
     return `${this.app.name} started but did not listen ${within} (${listening} of ${this.slots.length} workers listened; --listen-timeout sets the wait)`;
@@ -194,6 +199,19 @@ class ClusterPrimary {
     if (sockets === null || sockets >= this.slots.length) return null;
     if (this.appAskedAnyPort) return `--sched reuseport needs ${this.app.name} to listen on a fixed port: it asks for any free port (0), and with SO_REUSEPORT every worker would get a different one; give it a port (its own setting, e.g. PORT=3000) or use --sched rr or none`;
     return `--sched reuseport: ${this.app.name}'s workers share ${sockets} listening socket${sockets === 1 ? '' : 's'} on port ${this.port} instead of one each (Node ${process.version} did not take the reusePort added to its listen): use --sched rr or none`;
+  }
+
+  /** The address the app asked for, when it is a fixed port that is taken now ("port 3000 on every interface"); else null. */
+  private async appPortBusy(): Promise<string | null> {
+    const port = this.appAsked?.port;
+    if (!port) return null;
+    const host = this.appAsked?.host ?? '::';
+    try {
+      await assertPortFree(host, port);
+      return null;
+    } catch {
+      return `port ${port} ${host === '::' || host === '0.0.0.0' ? 'on every interface' : `on ${host}`}`;
+    }
   }
 
   /** A user's app listens on `address`: the first one becomes the cluster's URL, each new one is announced. */

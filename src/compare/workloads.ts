@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadOptions, type LoadRecording } from '../load/engine.js';
 import { summarizeRoute, withSilentWorkers, type RouteReport } from '../load/summary.js';
 import type { SchedulingPolicy } from '../cluster/policy.js';
-import { singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../cluster/spawn.js';
+import { ServerStartError, singleEntryPath, spawnServe, spawnServer, type SpawnedServer } from '../cluster/spawn.js';
 import type { CompareOptions, WorkloadResult } from './runner.js';
 
 /** A comparison cut short by its signal: half a comparison is not reported, only that everything was stopped. */
@@ -42,6 +42,18 @@ function appArgs(app: CompareApp): string[] {
   return ['--app', app.entry, ...(app.cwd ? ['--cwd', app.cwd] : []), '--listen-timeout', `${app.listenTimeoutMs}ms`, '--no-stats', '--', ...app.args];
 }
 
+/** An app with a fixed port: the second copy finds it taken; the line says why compare needs PORT. */
+async function withPortHint(start: Promise<SpawnedServer>): Promise<SpawnedServer> {
+  try {
+    return await start;
+  } catch (err) {
+    if (err instanceof ServerStartError && err.message.includes('already in use')) {
+      throw new ServerStartError(`${err.message}; compare runs two copies of the app at once and gives each PORT=0: let the app take its port from PORT (e.g. const port = process.env.PORT ?? 3000)`, err.output);
+    }
+    throw err;
+  }
+}
+
 function appEnv(): NodeJS.ProcessEnv {
   return { PORT: process.env.PORT ?? '0' };
 }
@@ -59,13 +71,13 @@ export interface Sample {
  * `node app.js`, and an app with its own cluster code still runs its worker branch only.
  */
 export function startSingle(signal?: AbortSignal, app?: CompareApp): Promise<SpawnedServer> {
-  if (app) return spawnServe(['--workers', '1', '--sched', 'none', ...appArgs(app)], { signal, env: appEnv() });
+  if (app) return withPortHint(spawnServe(['--workers', '1', '--sched', 'none', ...appArgs(app)], { signal, env: appEnv() }));
   return spawnServer(singleEntryPath(), ['0', '127.0.0.1'], { signal });
 }
 
 /** `cluster-demo serve` with this many workers and policy, as a child process on a free port (or the user's app). */
 export function startServe(workers: number, sched: SchedulingPolicy, signal?: AbortSignal, app?: CompareApp): Promise<SpawnedServer> {
-  if (app) return spawnServe(['--workers', String(workers), '--sched', sched, ...appArgs(app)], { signal, env: appEnv() });
+  if (app) return withPortHint(spawnServe(['--workers', String(workers), '--sched', sched, ...appArgs(app)], { signal, env: appEnv() }));
   return spawnServe(['--port', '0', '--workers', String(workers), '--sched', sched], { signal });
 }
 
