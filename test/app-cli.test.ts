@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServe, type SpawnedServer } from '../src/cluster/spawn.js';
-import { runProbe } from '../src/probe/run.js';
+import { runProbe, type ProbeResult } from '../src/probe/run.js';
 import type { CompareResult } from '../src/compare/runner.js';
 import { statsOverHttp } from '../src/probe/server-counts.js';
 import { APPS, stripsTypes } from './apps.js';
@@ -106,6 +106,26 @@ describe('serve --app (real CLI process)', () => {
     });
     expect(server.url).toBe(urls[0]);
     expect((await request(urls[1]!, '/')).body).toBe('admin');
+  });
+});
+
+describe('probe --app (the CLI, as a user runs it)', () => {
+  it('boots the app clustered, meets every worker on each --path, sets the server\'s count beside each; --json stays one document; nothing left running', async () => {
+    const result = await runCli(['probe', '--app', `${APPS}seed-app.mjs`, '--path', '/pid', '--path', '/api/1000', '--workers', '2', '--requests', '200', '--json', '--no-progress'], { timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout) as ProbeResult;
+    expectSchema('probe', doc);
+    expect(doc.routes.map((r) => r.route)).toEqual(['/pid', '/api/1000']);
+    for (const route of doc.routes) {
+      expect(route.workersSeen).toBe(2);
+      expect(route.failed).toBe(0);
+    }
+    expect(doc.allWorkersServed).toBe(true);
+    expect(doc.serverCounts!.mismatches).toEqual([]);
+    expect(doc.serverCounts!.workers.reduce((sum, c) => sum + c.requests, 0)).toBe(400);
+    // The app's own lines went to stderr: stdout is the report alone.
+    expect(result.stderr).toContain('App listening on port 3000');
+    expect(processesMatching('seed-app.mjs')).toEqual([]);
   });
 });
 

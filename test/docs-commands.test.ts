@@ -147,7 +147,7 @@ describe('every cluster-demo command line in README.md and docs/', () => {
       }
     }
     expect(help('probe')).toMatch(/--n <n> +n for \/api\/:n \(default: 12000000, about 10 ms of CPU/);
-    expect(help('probe')).toMatch(/-k, --keep-alive +reuse keep-alive connections \(default: a new connection\s+per request\)\n/);
+    expect(help('probe')).toMatch(/-k, --keep-alive +reuse keep-alive connections \(default: a new\s+connection\s+per\s+request\)\n/);
   });
 
   it('shellWords reads quotes, and stops at a comment, a pipe or a redirect', () => {
