@@ -6,7 +6,7 @@ import { AppOutput } from '../src/app/app-output.js';
 import { preloadFlags, typeScriptFlags } from '../src/app/app-setup.js';
 import { listeningSocketCount } from '../src/cluster/accept-queue.js';
 import { emptyRouteCounts, workerRequests } from '../src/cluster/counts/document.js';
-import { describeAppListenError } from '../src/cluster/listen-errors.js';
+import { describeAppListenError, listenErrorInOutput } from '../src/cluster/listen-errors.js';
 
 describe('AppCounts', () => {
   it('counts by path without the query, status class and method; after the limit, new paths are "other"', () => {
@@ -107,6 +107,13 @@ describe('listen failures and sockets', () => {
   it("an app's failed listen names the app and leaves our flags out of it", () => {
     expect(describeAppListenError('app.js', 'EADDRINUSE', '127.0.0.1', 3000)).toBe('app.js cannot listen on 127.0.0.1:3000: the port is already in use — stop what holds it, or give the app another port');
     expect(describeAppListenError('app.js', 'EACCES', '0.0.0.0', 80)).toBe('app.js cannot listen on 0.0.0.0:80: permission denied (ports below 1024 need privileges) — give the app another port');
+  });
+
+  it("finds Node's own words for a failed listen in a crash's output", () => {
+    expect(listenErrorInOutput("node:events:502\n      throw er; // Unhandled 'error' event\n      ^\n\nError: bind EADDRINUSE 127.0.0.1:33299\n    at listenOnPrimaryHandle (node:net:1989:18)\n")).toEqual({ code: 'EADDRINUSE', host: '127.0.0.1', port: 33299 });
+    expect(listenErrorInOutput('Error: listen EADDRINUSE: address already in use :::3000\n    at Server.setupListenHandle')).toEqual({ code: 'EADDRINUSE', host: '::', port: 3000 });
+    expect(listenErrorInOutput('Error: listen EACCES: permission denied 0.0.0.0:80')).toEqual({ code: 'EACCES', host: '0.0.0.0', port: 80 });
+    expect(listenErrorInOutput('Error: DATABASE_URL is not set\n    at file:///app.mjs:2:7')).toBeNull();
   });
 
   it('counts the LISTEN sockets on a port in /proc/net/tcp (reuseport: one per worker)', () => {

@@ -48,6 +48,11 @@ export class StderrGate {
     if (text.length > 0) this.err.write(text);
   }
 
+  /** What it has written and we hold (nothing once it flows). */
+  heldText(): string {
+    return this.held ? Buffer.concat(this.held).toString() : '';
+  }
+
   /** It died before listening: its text, unless the same text was shown already. Returns whether it was new. */
   showOnce(): boolean {
     if (!this.held) return false;

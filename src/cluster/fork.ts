@@ -3,7 +3,7 @@
  * the two guards under node:cluster that every worker gets (node-internals/). The primary decides what the
  * events mean; this file only turns them into calls of `hooks`.
  */
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { trackHandoffs } from '../node-internals/handoffs.js';
 import { forgetWhenClosed } from '../node-internals/held-disconnect.js';
 import type { EventBody } from './cluster-api.js';
@@ -79,12 +79,30 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
     // IPC errors (e.g. a send to a worker that just died) surface as 'exit' too; nothing to add here.
   });
   worker.on('exit', (code, signal) => {
-    const orphans = handoffs?.closeOrphans() ?? 0;
-    if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
-    const status = { code, signal };
-    hooks.exited(state, markExited(state, status), status);
+    const exited = () => {
+      const orphans = handoffs?.closeOrphans() ?? 0;
+      if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
+      const status = { code, signal };
+      hooks.exited(state, markExited(state, status), status);
+    };
+    // A user's app that dies of its own listen error says so in its last message (app/agent.ts), which can reach
+    // us after its exit: the exit is judged once its channel has delivered everything (or 200 ms on).
+    if (setup.output && worker.isConnected()) afterChannelEnds(worker, exited);
+    else exited();
   });
   return state;
+}
+
+function afterChannelEnds(worker: Worker, then: () => void): void {
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(go, 200);
+  worker.once('disconnect', go);
 }
 
 /** A message to a worker; false when its channel is gone (it is exiting anyway). */

@@ -15,6 +15,16 @@ export function describeListenError(code: string, host: string, port: number, de
   }
 }
 
+/**
+ * Node's own words for a failed listen in a crash's output ("Error: listen EADDRINUSE: address already in use
+ * 127.0.0.1:3000", "Error: bind EADDRINUSE 127.0.0.1:3000"): the fallback when a dying app's last message
+ * (app/agent.ts) did not get out before it exited. Pure.
+ */
+export function listenErrorInOutput(text: string): { code: string; host: string; port: number } | null {
+  const found = /\b(?:listen|bind) (EADDRINUSE|EACCES|EADDRNOTAVAIL)\b[^\n]*?(\[?[\w.:]*?\]?):(\d+)\s*$/m.exec(text);
+  return found ? { code: found[1]!, host: found[2]!.replace(/^\[|\]$/g, '') || '::', port: Number(found[3]) } : null;
+}
+
 /** The same for a user's app (`--app`), which chose its own address: the fix is in the app, not in our flags. */
 export function describeAppListenError(app: string, code: string, host: string, port: number, detail?: string): string {
   const where = `${host}:${port}`;

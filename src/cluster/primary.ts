@@ -24,7 +24,7 @@ import { assertPortFree, connectableHost, formatHostForUrl } from './ports.js';
 import { APP_CONFIG_ENV, WORKER_CONFIG_ENV, type AppWorkerConfig } from './messages.js';
 import { appExec, type AppExec } from '../app/app-setup.js';
 import { AppOutput } from '../app/app-output.js';
-import { describeAppListenError } from './listen-errors.js';
+import { describeAppListenError, listenErrorInOutput } from './listen-errors.js';
 import { listeningSockets } from './accept-queue.js';
 import { startStatsServer, type StatsServer } from './counts/stats-server.js';
 
@@ -262,6 +262,12 @@ class ClusterPrimary {
    * ran to its end: nothing to retry), a crash is retried with the backoff until --listen-timeout says no.
    */
   private appDiedAtStart(state: WorkerState, slot: Slot, uptimeMs: number, code: number | null, signal: string | null): void {
+    // Its listen failed, but its last message did not get out before it died: Node's own words in its output say so.
+    const failed = listenErrorInOutput(state.stderr?.heldText() ?? '');
+    if (failed) {
+      state.stderr?.drop();
+      return this.failStart(describeAppListenError(this.app!.name, failed.code, failed.host, failed.port));
+    }
     state.stderr?.showOnce();
     this.appStartDeaths++;
     this.lastAppExit = signal ? `by ${signal}` : `with code ${code}`;
