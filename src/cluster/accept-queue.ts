@@ -22,19 +22,24 @@ export function acceptQueueLength(procNetTcp: string, port: number): number {
   return total;
 }
 
-/** The accept queue on `port` now; null where /proc/net/tcp cannot be read (not Linux). */
-export function pendingConnections(port: number): number | null {
+/** `count` summed over /proc/net/tcp and tcp6 now; null where neither can be read (not Linux). */
+function overProcNetTcp(count: (procNetTcp: string) => number): number | null {
   let found = false;
   let total = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
-      total += acceptQueueLength(fs.readFileSync(file, 'utf8'), port);
+      total += count(fs.readFileSync(file, 'utf8'));
       found = true;
     } catch {
       // No such file (not Linux, or IPv6 off).
     }
   }
   return found ? total : null;
+}
+
+/** The accept queue on `port` now; null where /proc/net/tcp cannot be read (not Linux). */
+export function pendingConnections(port: number): number | null {
+  return overProcNetTcp((text) => acceptQueueLength(text, port));
 }
 
 /** Listening sockets on `port` in one /proc/net/tcp* text (SO_REUSEPORT: one per worker; shared: one); pure. */
@@ -50,15 +55,5 @@ export function listeningSocketCount(procNetTcp: string, port: number): number {
 
 /** The listening sockets on `port` now; null where /proc/net/tcp cannot be read. */
 export function listeningSockets(port: number): number | null {
-  let found = false;
-  let total = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    try {
-      total += listeningSocketCount(fs.readFileSync(file, 'utf8'), port);
-      found = true;
-    } catch {
-      // No such file (not Linux, or IPv6 off).
-    }
-  }
-  return found ? total : null;
+  return overProcNetTcp((text) => listeningSocketCount(text, port));
 }
