@@ -1,5 +1,6 @@
 /** The pure parts of hosting a user's app (`--app`), with literal inputs. */
-import { PassThrough } from 'node:stream';
+import { EventEmitter } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppCounts } from '../src/app/app-counts.js';
 import { AppOutput } from '../src/app/app-output.js';
@@ -62,44 +63,50 @@ describe('preloadFlags', () => {
 });
 
 describe('AppOutput: a worker’s stderr held until it listens', () => {
+  /** A worker's pipe: 'data' events, emitted here synchronously (a stream may deliver them on a later tick). */
+  const pipe = () => new EventEmitter() as EventEmitter & Readable;
+  const say = (p: EventEmitter, text: string) => p.emit('data', Buffer.from(text));
+  /** Our stdout and stderr: what was written to each. */
   function sinks() {
-    const out = new PassThrough();
-    const err = new PassThrough();
-    const read = (s: PassThrough) => String(s.read() ?? '');
-    return { out, err, read };
+    const written = { out: '', err: '' };
+    const out = { write: (chunk: Buffer | string) => ((written.out += chunk.toString()), true) } as unknown as Writable;
+    const err = { write: (chunk: Buffer | string) => ((written.err += chunk.toString()), true) } as unknown as Writable;
+    return { out, err, written };
   }
 
   it('flows once it listens; a death before shows its text once, however many workers said the same', () => {
-    const { out, err, read } = sinks();
+    const { out, err, written } = sinks();
     const output = new AppOutput('stdout', out, err);
     const workers = [0, 1, 2].map(() => {
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
+      const stdout = pipe();
+      const stderr = pipe();
       return { stdout, stderr, gate: output.attach(stdout, stderr) };
     });
-    for (const w of workers) w.stderr.write('Error: DATABASE_URL is not set\n');
-    workers[0]!.stdout.write('Worker 1 started\n');
-    expect(read(out)).toBe('Worker 1 started\n');
-    expect(read(err)).toBe('');
+    for (const w of workers) say(w.stderr, 'Error: DATABASE_URL is not set\n');
+    say(workers[0]!.stdout, 'Worker 1 started\n');
+    expect(written).toEqual({ out: 'Worker 1 started\n', err: '' });
+    expect(workers[0]!.gate.heldText()).toBe('Error: DATABASE_URL is not set\n');
     expect(workers[0]!.gate.showOnce()).toBe(true);
     expect(workers[1]!.gate.showOnce()).toBe(false);
-    expect(read(err)).toBe('Error: DATABASE_URL is not set\n');
+    expect(written.err).toBe('Error: DATABASE_URL is not set\n');
+    // A judged worker's late output goes nowhere.
+    say(workers[0]!.stderr, 'more of the same crash\n');
     workers[2]!.gate.open();
-    workers[2]!.stderr.write('later\n');
-    expect(read(err)).toBe('Error: DATABASE_URL is not set\nlater\n');
+    say(workers[2]!.stderr, 'later\n');
+    expect(written.err).toBe('Error: DATABASE_URL is not set\nError: DATABASE_URL is not set\nlater\n');
   });
 
   it('dropped when our own line says what happened; the app’s stdout to our stderr for the measuring commands', () => {
-    const { out, err, read } = sinks();
+    const { out, err, written } = sinks();
     const output = new AppOutput('stderr', out, err);
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
+    const stdout = pipe();
+    const stderr = pipe();
     const gate = output.attach(stdout, stderr);
-    stderr.write('Error: listen EADDRINUSE\n    at Server.setupListenHandle\n');
+    say(stderr, 'Error: listen EADDRINUSE\n    at Server.setupListenHandle\n');
     gate.drop();
-    stdout.write('App listening on port 3000\n');
-    expect(read(out)).toBe('');
-    expect(read(err)).toBe('App listening on port 3000\n');
+    say(stderr, '    at the rest of the stack\n');
+    say(stdout, 'App listening on port 3000\n');
+    expect(written).toEqual({ out: '', err: 'App listening on port 3000\n' });
   });
 });
 

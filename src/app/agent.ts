@@ -1,10 +1,11 @@
 /**
- * The agent preloaded (`node --require`, or `--import` where Node cannot require an ES module: app-setup.ts) into every worker of a user's app under `serve --app`. The app is the
- * worker's main module and is never edited: everything here comes from outside, through
- * node:diagnostics_channel, plus listeners on the app's own servers for the graceful stop:
+ * The agent preloaded (`node --require`, or `--import` where Node cannot require an ES module: app-setup.ts) into
+ * every worker of a user's app under `serve --app`. The app is the worker's main module and is never edited:
+ * everything here comes from outside, through node:diagnostics_channel, plus listeners on the app's own servers
+ * for the graceful stop:
  *
  * - identity: every HTTP/1.1 response gets x-worker-pid, x-worker-id, x-primary-pid and x-hostname, set as the
- *   response is created (`http.server.response.created`, Node ≥ 22) or as its request starts, before the app's
+ *   response is created (`http.server.response.created`, Node 22 and later) or as its request starts, before the app's
  *   handler runs (`http.server.request.start`, Node 20);
  * - counts: each finished response by path, status class and method (`http.server.response.finish`), the
  *   connections accepted (`net.server.socket`), reported to the primary in batches like our own worker's;
@@ -35,16 +36,26 @@ interface HttpMessage {
   response: http.ServerResponse;
 }
 
-function install(config: AppWorkerConfig, workerId: number): void {
-  const servers = new Set<net.Server>();
-  let shuttingDown = false;
+/** Whether the worker is draining: its HTTP/1.1 responses then close their connections. */
+interface Draining {
+  now: boolean;
+}
+
+/**
+ * x-worker-pid, x-worker-id, x-primary-pid and x-hostname on every response, set as it is created (before the app's
+ * handler runs), and the request noted for the drain. response.created where the line publishes it (Node 22 and
+ * later), request.start on Node 20; once response.created is seen, request.start is left, and Node stops
+ * publishing it (one object and one call less per request).
+ */
+function injectIdentity(config: AppWorkerConfig, workerId: number, draining: Draining): void {
   const headers: Array<[string, string]> = [
     ['x-worker-pid', String(process.pid)],
     ['x-worker-id', String(workerId)],
     ['x-primary-pid', String(config.primaryPid)],
     ['x-hostname', config.name ?? os.hostname()],
   ];
-  const identify = (response: http.ServerResponse, request: http.IncomingMessage): void => {
+  const identify = ({ response, request }: HttpMessage): void => {
+    noteRequest(request, response);
     if (response.headersSent) return;
     for (const [name, value] of headers) response.setHeader(name, value);
     // The dashboard (another origin: the primary's stats port) reads who answered and over which connection.
@@ -55,45 +66,41 @@ function install(config: AppWorkerConfig, workerId: number): void {
       response.setHeader('server-timing', `conn;desc="${request.socket.remoteAddress}:${request.socket.remotePort}"`);
     }
     // Draining: each HTTP/1.1 response closes its connection, so keep-alive clients reconnect to a worker that stays.
-    if (shuttingDown) response.setHeader('connection', 'close');
+    if (draining.now) response.setHeader('connection', 'close');
   };
-  // response.created comes first where the line publishes it (Node ≥ 22.14); request.start otherwise (Node 20).
-  // Once response.created has been seen, request.start is left: Node then skips publishing it (one object and
-  // one call less per request).
-  const onRequestStart = (message: unknown): void => {
-    const { response, request } = message as HttpMessage;
-    identify(response, request);
-    noteRequest(request, response);
-  };
-  const onResponseCreated = (message: unknown): void => {
-    const { response, request } = message as HttpMessage;
+  const onRequestStart = (message: unknown): void => identify(message as HttpMessage);
+  let created = false;
+  dc.subscribe('http.server.response.created', (message) => {
     if (!created) {
       created = true;
       dc.unsubscribe('http.server.request.start', onRequestStart);
     }
-    identify(response, request);
-    noteRequest(request, response);
-  };
-  let created = false;
-  dc.subscribe('http.server.response.created', onResponseCreated);
+    identify(message as HttpMessage);
+  });
   dc.subscribe('http.server.request.start', onRequestStart);
+}
 
-  const counts = config.count ? new AppCounts() : undefined;
-  const stats = counts
-    ? new WorkerStats(sendToPrimary, {
-        connections: () => sum(servers, acceptedConnections),
-        inFlight: () => sum(servers, (server) => unfinishedResponses(server, () => false)),
-      }, counts)
-    : undefined;
-  if (counts && stats) {
-    dc.subscribe('http.server.response.finish', (message) => {
-      const { request, response } = message as HttpMessage;
-      counts.record(request.method, request.originalUrl ?? request.url, response.statusCode);
-      stats.touch();
-    });
-    dc.subscribe('net.server.socket', () => stats.touch());
-  }
+/** Each finished response by path, status class and method, and each connection, reported like our worker's. */
+function countResponses(servers: Set<net.Server>): WorkerStats {
+  const counts = new AppCounts();
+  const stats = new WorkerStats(sendToPrimary, {
+    connections: () => sum(servers, acceptedConnections),
+    inFlight: () => sum(servers, (server) => unfinishedResponses(server, () => false)),
+  }, counts);
+  dc.subscribe('http.server.response.finish', (message) => {
+    const { request, response } = message as HttpMessage;
+    counts.record(request.method, request.originalUrl ?? request.url, response.statusCode);
+    stats.touch();
+  });
+  dc.subscribe('net.server.socket', () => stats.touch());
+  return stats;
+}
 
+/**
+ * Where the app asks to listen and where it listens (each server: an app with two reports both), tracked for the
+ * drain; why it could not.
+ */
+function reportListens(config: AppWorkerConfig, servers: Set<net.Server>, stats: WorkerStats | undefined): void {
   const tried = new WeakMap<net.Server, { host?: string; port?: number }>();
   dc.subscribe('tracing:net.server.listen:asyncStart', (message) => {
     const { server, options } = message as { server: net.Server; options?: { host?: string | null; port?: number; reusePort?: boolean } };
@@ -102,12 +109,11 @@ function install(config: AppWorkerConfig, workerId: number): void {
     // this channel). Under Node's public API: the primary counts the listening sockets once every worker listens,
     // and says so in one line if this line of Node did not take it (primary.ts, checkReusePort).
     if (config.reusePort && options && typeof options.port === 'number' && options.port !== 0) options.reusePort = true;
-    if (!servers.has(server)) {
-      sendToPrimary({ type: 'listen-started', pid: process.pid, host: options?.host ?? undefined, port: options?.port });
-      servers.add(server);
-      trackConnections(server, server instanceof tls.Server, 'noted');
-      server.once('close', () => servers.delete(server));
-    }
+    if (servers.has(server)) return;
+    sendToPrimary({ type: 'listen-started', pid: process.pid, host: options?.host ?? undefined, port: options?.port });
+    servers.add(server);
+    trackConnections(server, server instanceof tls.Server, 'noted');
+    server.once('close', () => servers.delete(server));
   });
   dc.subscribe('tracing:net.server.listen:asyncEnd', (message) => {
     const { server } = message as { server: net.Server };
@@ -129,11 +135,18 @@ function install(config: AppWorkerConfig, workerId: number): void {
   process.on('uncaughtExceptionMonitor', (error: NodeJS.ErrnoException) => {
     if (error.syscall === 'bind' || error.syscall === 'listen') listenFailed(error);
   });
+}
 
+function install(config: AppWorkerConfig, workerId: number): void {
+  const servers = new Set<net.Server>();
+  const draining: Draining = { now: false };
+  injectIdentity(config, workerId, draining);
+  const stats = config.count ? countResponses(servers) : undefined;
+  reportListens(config, servers, stats);
   runWorkerLifecycle({
     stats,
     drain(closed) {
-      shuttingDown = true;
+      draining.now = true;
       const listening = [...servers].filter((server) => server.listening);
       let open = listening.length;
       if (open === 0) return closed();

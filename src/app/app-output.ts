@@ -29,6 +29,8 @@ export class AppOutput {
 
 export class StderrGate {
   private held: Buffer[] | null = [];
+  /** Judged (shown once or dropped): what still comes is of a worker already accounted for, and goes nowhere. */
+  private closed = false;
 
   constructor(
     private readonly err: Writable,
@@ -36,6 +38,7 @@ export class StderrGate {
   ) {}
 
   write(chunk: Buffer): void {
+    if (this.closed) return;
     if (this.held) this.held.push(chunk);
     else this.err.write(chunk);
   }
@@ -58,6 +61,7 @@ export class StderrGate {
     if (!this.held) return false;
     const text = Buffer.concat(this.held).toString();
     this.held = null;
+    this.closed = true;
     if (text.trim() === '' || this.shown.has(text)) return false;
     this.shown.add(text);
     this.err.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -67,5 +71,6 @@ export class StderrGate {
   /** Our own line says what went wrong: what it held is dropped. */
   drop(): void {
     this.held = null;
+    this.closed = true;
   }
 }

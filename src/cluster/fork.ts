@@ -85,24 +85,27 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
       const status = { code, signal };
       hooks.exited(state, markExited(state, status), status);
     };
-    // A user's app that dies of its own listen error says so in its last message (app/agent.ts), which can reach
-    // us after its exit: the exit is judged once its channel has delivered everything (or 200 ms on).
-    if (setup.output && worker.isConnected()) afterChannelEnds(worker, exited);
+    // A user's app that dies of its own listen error says so in its last message (app/agent.ts), and its crash in
+    // its stderr, both of which can reach us after its exit: the exit is judged once its channel and its stderr have
+    // delivered everything (or 500 ms on).
+    if (setup.output) afterOutputEnds(worker, exited);
     else exited();
   });
   return state;
 }
 
-function afterChannelEnds(worker: Worker, then: () => void): void {
-  let done = false;
-  const go = () => {
-    if (done) return;
-    done = true;
+function afterOutputEnds(worker: Worker, then: () => void): void {
+  const stderr = worker.process.stderr;
+  const waits = [
+    ...(worker.isConnected() ? [new Promise<void>((resolve) => worker.once('disconnect', () => resolve()))] : []),
+    ...(stderr && !stderr.destroyed && !stderr.readableEnded ? [new Promise<void>((resolve) => stderr.once('close', () => resolve()))] : []),
+  ];
+  if (waits.length === 0) return then();
+  let timer: NodeJS.Timeout | undefined;
+  void Promise.race([Promise.all(waits), new Promise<void>((resolve) => (timer = setTimeout(resolve, 500)))]).then(() => {
     clearTimeout(timer);
     then();
-  };
-  const timer = setTimeout(go, 200);
-  worker.once('disconnect', go);
+  });
 }
 
 /** A message to a worker; false when its channel is gone (it is exiting anyway). */
