@@ -70,8 +70,9 @@ describe('serve --app (real CLI process)', () => {
     const route = result.routes[0]!;
     expect(route.failed).toBe(0);
     expect(route.requests).toBeGreaterThan(100);
-    const finished = server.events().find((e) => e.type === 'reload-finished');
-    expect(finished && finished.type === 'reload-finished' && finished.replaced).toHaveLength(2);
+    // Under load the rolling restart may outlast the 2 s of load: its end is waited for, not assumed.
+    const finished = await waitFor('the reload-finished event', () => server.events().find((e) => e.type === 'reload-finished'), 15_000);
+    expect(finished.type === 'reload-finished' && finished.replaced).toHaveLength(2);
     // Old and new workers both served, and the server counted every request the probe got an answer to.
     expect(route.workersSeen).toBeGreaterThanOrEqual(3);
     expect(result.serverCounts!.mismatches).toEqual([]);
