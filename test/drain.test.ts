@@ -7,7 +7,7 @@
 import net from 'node:net';
 import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { drainServer, SILENT_CONNECTION_GRACE_MS } from '../src/cluster/drain.js';
+import { drainServer, noteRequest, settleResponses, SILENT_CONNECTION_GRACE_MS, trackConnections } from '../src/cluster/drain.js';
 import { createDemoServer } from '../src/cluster/demo-server.js';
 import { currentIdentity } from '../src/cluster/handler.js';
 import { waitFor } from './helpers.js';
@@ -74,5 +74,80 @@ describe('drainServer', () => {
     expect(silent.received()).toBe('');
     await waitFor('the drain to finish', () => (drainedAt ? true : undefined), 2_000);
     expect(drainedAt - started).toBeGreaterThanOrEqual(SILENT_CONNECTION_GRACE_MS - 50);
+  });
+});
+
+describe('finished responses told late (trackConnections with requests: "noted", as the app agent counts)', () => {
+  /** A plain node:http server whose requests are noted as the agent notes them; each told response's URL and status. */
+  async function noted(handler: http.RequestListener): Promise<{ server: http.Server; port: number; told: string[] }> {
+    const { createServer } = await import('node:http');
+    const told: string[] = [];
+    const server = createServer((req, res) => {
+      expect(noteRequest(req, res)).toBe(true);
+      handler(req, res);
+    });
+    trackConnections(server, false, 'noted', (res) => told.push(`${res.req.url} ${res.statusCode}`));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, port: (server.address() as net.AddressInfo).port, told };
+  }
+
+  /** Writes `raw` on a new connection and resolves with everything read once `responses` status lines arrived. */
+  function exchange(port: number, raw: string, responses: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(raw));
+      sockets.push(socket);
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+        if (text.split('HTTP/1.1 ').length - 1 === responses) resolve(socket);
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`;
+
+  it('on a keep-alive connection: each when the next request comes, the last one when a report settles', async () => {
+    const { server, port, told } = await noted((req, res) => {
+      res.statusCode = req.url === '/missing' ? 404 : 200;
+      res.end('ok');
+    });
+    const socket = await exchange(port, get('/a'), 1);
+    expect(told).toEqual([]);
+    socket.write(get('/missing'));
+    await waitFor('the first response told', () => (told.length === 1 ? true : undefined), 2_000);
+    expect(told).toEqual(['/a 200']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    settleResponses(server);
+    expect(told).toEqual(['/a 200', '/missing 404']);
+    settleResponses(server);
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['/a 200', '/missing 404']);
+  });
+
+  it('pipelined requests: a response still being written is told once it finishes; a connection closed tells its last', async () => {
+    const { port, told } = await noted((req, res) => {
+      // The first answers late: the second and third are parsed (and their responses created) before it ends.
+      if (req.url === '/slow') setTimeout(() => res.end('slow'), 100);
+      else res.end(req.url);
+    });
+    await exchange(port, get('/slow') + get('/b') + `GET /c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 3);
+    await waitFor('three responses told', () => (told.length === 3 ? true : undefined), 2_000);
+    expect(told.sort()).toEqual(['/b 200', '/c 200', '/slow 200']);
+  });
+
+  it('a response cut off with its connection is never told', async () => {
+    const { port, told } = await noted(() => undefined);
+    const socket = await new Promise<net.Socket>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      sockets.push(s);
+    });
+    socket.write(get('/never'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual([]);
   });
 });

@@ -31,7 +31,17 @@ interface ConnectionState {
   requests: number;
   /** The response of the latest request; finished → the connection is idle. */
   response?: http.ServerResponse;
+  /** Its end has been told to the tracker's `finished` (below). */
+  told?: boolean;
 }
+
+/**
+ * Told of each finished HTTP/1.1 response of a server tracked with `requests: 'noted'`, late and from state kept
+ * here anyway: when the next request on its connection arrives, when its connection closes, or when
+ * settleResponses asks (a report). A user's app is counted so (app/agent.ts) instead of through a
+ * diagnostics-channel message and a call per response.
+ */
+export type FinishedResponse = (res: http.ServerResponse) => void;
 
 interface Tracked {
   /** HTTP/1.1 connections (over TLS: the TLS sockets, which are what requests name as their socket). */
@@ -46,6 +56,7 @@ interface Tracked {
   accepted: number;
   /** TCP connections accepted so far (over TLS: before the handshake), for the drain's sweep of the accept queue. */
   tcpAccepted: number;
+  finished?: FinishedResponse;
 }
 
 /** How long a connection that has sent nothing yet may take to send its request once draining began. */
@@ -58,10 +69,13 @@ const tracked = new WeakMap<net.Server, Tracked>();
  * assignments (no closure, no listener), so the request path stays as cheap as before. `secure`: the server
  * speaks TLS, so connections are tracked once their handshake is done.
  */
-export function trackConnections(server: net.Server, secure: boolean, requests: 'listener' | 'noted' = 'listener'): void {
-  const state: Tracked = { connections: new Map(), sessions: new Set(), lateSessions: new WeakSet(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0 };
+export function trackConnections(server: net.Server, secure: boolean, requests: 'listener' | 'noted' = 'listener', finished?: FinishedResponse): void {
+  const state: Tracked = { connections: new Map(), sessions: new Set(), lateSessions: new WeakSet(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0, finished };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
+    const connection = state.connections.get(this);
+    // Its last response: finished (told now) or cut off with the connection (never finished: not told).
+    if (connection?.response?.writableFinished) tell(state, connection);
     state.connections.delete(this);
   }
   if (secure) server.on('connection', () => state.tcpAccepted++);
@@ -96,15 +110,48 @@ function noteRequestOn(state: Tracked, req: http.IncomingMessage, res: http.Serv
   }
   const connection = state.connections.get(req.socket);
   if (connection) {
+    if (connection.response !== undefined && state.finished !== undefined) tellWhenFinished(state, connection);
     connection.requests++;
     connection.response = res;
+    connection.told = false;
   }
 }
 
-/** A request on a server tracked with `requests: 'noted'` (its socket names the server that accepted it). */
-export function noteRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+/** The connection's latest response, to the tracker's `finished`, once. */
+function tell(state: Tracked, connection: ConnectionState): void {
+  if (connection.told || connection.response === undefined) return;
+  connection.told = true;
+  state.finished?.(connection.response);
+}
+
+/**
+ * A new request came on the connection: its previous response is finished (told now), or, pipelined behind it,
+ * still being written (told on its 'finish').
+ */
+function tellWhenFinished(state: Tracked, connection: ConnectionState): void {
+  const previous = connection.response as http.ServerResponse;
+  if (connection.told) return;
+  if (previous.writableFinished) return tell(state, connection);
+  connection.told = true;
+  previous.once('finish', () => state.finished?.(previous));
+}
+
+/**
+ * A request on a server tracked with `requests: 'noted'` (its socket names the server that accepted it); false if
+ * that server is not tracked (its responses are then nobody's to tell).
+ */
+export function noteRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   const state = tracked.get((req.socket as net.Socket & { server?: net.Server }).server as net.Server);
-  if (state) noteRequestOn(state, req, res);
+  if (state === undefined || (req.httpVersionMajor < 2 && !state.connections.has(req.socket))) return false;
+  noteRequestOn(state, req, res);
+  return true;
+}
+
+/** Tells every finished response not told yet (the latest of each open connection): before a report. */
+export function settleResponses(server: net.Server): void {
+  const state = tracked.get(server);
+  if (state?.finished === undefined) return;
+  for (const connection of state.connections.values()) if (!connection.told && connection.response?.writableFinished) tell(state, connection);
 }
 
 /** Connections `server` has accepted so far (over TLS: handshakes done; an HTTP/2 session is one). */

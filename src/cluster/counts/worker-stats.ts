@@ -51,7 +51,12 @@ export class WorkerStats implements RequestCounter {
     private readonly send: Send,
     private readonly gauges: WorkerGauges,
     /** `serve --app`: the app's responses, counted by the agent (app/agent.ts). */
-    readonly app?: { total: number; snapshot(): AppRequestCounts },
+    readonly app?: {
+      total: number;
+      snapshot(): AppRequestCounts;
+      /** Count what finished since (the agent counts finished responses late): before every report. */
+      settle?(): void;
+    },
   ) {}
 
   count(route: CountedRoute, status: number): void {
@@ -103,6 +108,7 @@ export class WorkerStats implements RequestCounter {
    */
   private tick(): void {
     this.timer = undefined;
+    this.app?.settle?.();
     const changed = this.activity() !== this.lastSentTotal;
     this.sendReport();
     if (changed) this.touch();
@@ -113,6 +119,7 @@ export class WorkerStats implements RequestCounter {
   }
 
   sendReport(flush?: number): void {
+    this.app?.settle?.();
     this.lastSentTotal = this.activity();
     this.send(flush === undefined ? { type: 'stats', report: this.report() } : { type: 'stats', report: this.report(), flush });
   }
