@@ -11,7 +11,8 @@ import { createGenerator } from 'ts-json-schema-generator';
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '..');
 const DOCUMENTS = {
   probe: ['ProbeResult', 'cluster-demo probe --json'],
-  compare: ['CompareDocument', 'cluster-demo compare --json (every mode; --policies has mode "policies")'],
+  'probe-long-lived': ['LongLivedProbeResult', 'cluster-demo probe --ws --json and probe --sse --json'],
+  compare: ['CompareDocument', 'cluster-demo compare --json (every mode; --policies has mode "policies", --policies --ws mode "policies-ws")'],
   browser: ['BrowserResult', 'cluster-demo browser --json'],
   fleet: ['FleetDocument', 'cluster-demo fleet --json (the probe through nginx, the fleet, the balancer\'s story, and with --browser the browser document; with --lb l4,l7 each balancer\'s, under balancers)'],
   'cluster-stats': ['ClusterStatsDoc', 'GET /_cluster/stats (and the data of /_cluster/events snapshots)'],

@@ -10,6 +10,9 @@ export { summarizeRoute } from './load/summary.js';
 export type { RouteReport, WorkerReport } from './load/summary.js';
 export { runProbe, probeExitCode } from './probe/run.js';
 export type { ProbeOptions, ProbeResult } from './probe/run.js';
+export type { LongLivedProbeOptions, LongLivedProbeResult } from './probe/long-lived-run.js';
+export type { WsPoliciesResult } from './compare/ws-policies.js';
+import type { WsPoliciesResult } from './compare/ws-policies.js';
 export { runCompare } from './compare/runner.js';
 export type { CompareOptions, CompareResult } from './compare/runner.js';
 export { renderProbeReport, renderProbeJson } from './report/probe-report.js';
@@ -30,5 +33,8 @@ export { renderFleetComparisonHtml, renderFleetHtml } from './report/html/fleet-
 export { renderBrowserHtml } from './report/html/browser-html.js';
 export { renderCompareHtml, renderPoliciesHtml } from './report/html/compare-html.js';
 
-/** What `compare --json` prints: a two-contender comparison, or (--policies) one per scheduling policy. */
-export type CompareDocument = CompareResult | PoliciesResult;
+/**
+ * What `compare --json` prints: a two-contender comparison, (--policies) one per scheduling policy, or
+ * (--policies --ws) each policy's open-WebSocket balance after a worker died.
+ */
+export type CompareDocument = CompareResult | PoliciesResult | WsPoliciesResult;

@@ -92,7 +92,7 @@ describe('bad input never hurts the server', () => {
       { name: '/<raw UTF-8 bytes>', bytes: rawGet(Buffer.from('GET /café HTTP/1.1', 'utf8')), status: 400, body: /^bad request: invalid request target/ },
       { name: '/api/<raw NUL>', bytes: rawGet('GET /api/\x00 HTTP/1.1'), status: 400, body: /^bad request: invalid request target/ },
       { name: '8 KB /api/ path', bytes: rawGet(`GET /api/${'1'.repeat(8 * 1024)} HTTP/1.1`), status: 400, body: /^n is too large \(got 8192 digits/ },
-      { name: '8 KB unknown path', bytes: rawGet(`GET /${'a'.repeat(8 * 1024)} HTTP/1.1`), status: 404, body: /^not found: \/a{79}… \(routes: \/, \/pid, \/api\/:n\)$/ },
+      { name: '8 KB unknown path', bytes: rawGet(`GET /${'a'.repeat(8 * 1024)} HTTP/1.1`), status: 404, body: /^not found: \/a{79}… \(routes: \/, \/pid, \/api\/:n, \/ws, \/sse\)$/ },
       { name: '20 KB header', bytes: rawGet('GET /pid HTTP/1.1', `X-Big: ${'a'.repeat(20 * 1024)}\r\n`), status: 431, body: /^request headers too large$/ },
       { name: 'control character in a header', bytes: rawGet('GET /pid HTTP/1.1', 'X-Odd: a\x01b\r\n'), status: 400, body: /^bad request: invalid character in a header$/ },
       { name: 'PROPFIND /pid', bytes: rawGet('PROPFIND /pid HTTP/1.1'), status: 405, body: /^method PROPFIND not allowed: use GET or HEAD$/ },

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { expect } from 'vitest';
 
-export type SchemaName = 'probe' | 'compare' | 'browser' | 'fleet' | 'cluster-stats' | 'serve-log';
+export type SchemaName = 'probe' | 'probe-long-lived' | 'compare' | 'browser' | 'fleet' | 'cluster-stats' | 'serve-log';
 
 const dir = new URL('../docs/schema/', import.meta.url);
 const ajv = new Ajv({ allErrors: true, strict: false });

@@ -1,7 +1,8 @@
 /**
  * The one server: cluster workers, the single-process baseline of `compare` and every test run this. Plain
  * HTTP/1.1 (http), HTTPS over HTTP/1.1 (https), or HTTPS offering HTTP/2 and HTTP/1.1 by ALPN (h2, with
- * `allowHTTP1`, so curl, browsers and old clients all work). The same request handler behind all three.
+ * `allowHTTP1`, so curl, browsers and old clients all work). The same request handler behind all three, and the
+ * long-lived connections (long-lived.ts): a WebSocket at /ws, an event stream at /sse.
  * Node's header and request timeouts stay on (overridable, never disabled) and TLS handshakes have a timeout,
  * so slow clients cannot pin a worker; malformed input of any kind ends in an error answer or a closed
  * connection, never a crashed process.
@@ -13,6 +14,7 @@ import type net from 'node:net';
 import { limitConnectionAge } from './connection-age.js';
 import { trackConnections } from './drain.js';
 import { createRequestHandler, type HandlerOptions } from './handler.js';
+import { LongLived } from './long-lived.js';
 import type { TlsMaterial } from './tls/certificate.js';
 
 export type ServeProtocol = 'http' | 'https' | 'h2';
@@ -90,11 +92,15 @@ function secureServer(protocol: 'https' | 'h2', options: DemoServerOptions, list
 
 export function createDemoServer(options: DemoServerOptions): DemoServer {
   const protocol = options.protocol ?? 'http';
-  const listener = createRequestHandler(options) as http.RequestListener;
+  // /ws and /sse: the worker's own (counted, closed on stop) or, for a plain process, one of its own.
+  const longLived = options.longLived ?? new LongLived(options.identity);
+  const listener = createRequestHandler({ ...options, longLived }) as http.RequestListener;
   const server = protocol === 'http' ? http.createServer(http1Options(options), listener) : secureServer(protocol, options, listener);
   trackConnections(server, protocol !== 'http');
   if (options.maxConnectionAgeMs !== undefined) limitConnectionAge(server, protocol, options.maxConnectionAgeMs);
   server.on('clientError', answerClientError);
+  // WebSocket at /ws over HTTP/1.1 (and h2's HTTP/1.1 fallback); any other upgrade is answered, never left hanging.
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => longLived.upgrade(req, socket, head));
   // Garbage instead of a TLS handshake, or a handshake that timed out: close that connection, nothing else.
   if (protocol !== 'http') server.on('tlsClientError', (_err: Error, socket: net.Socket) => socket.destroy());
   return server;

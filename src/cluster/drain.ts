@@ -57,6 +57,8 @@ interface Tracked {
   /** TCP connections accepted so far (over TLS: before the handshake), for the drain's sweep of the accept queue. */
   tcpAccepted: number;
   finished?: FinishedResponse;
+  /** Draining: called once the last connection and session have ended (see whenConnectionsEnd). */
+  onEmpty?: () => void;
 }
 
 /** How long a connection that has sent nothing yet may take to send its request once draining began. */
@@ -77,6 +79,7 @@ export function trackConnections(server: net.Server, secure: boolean, requests: 
     // Its last response: finished (told now) or cut off with the connection (never finished: not told).
     if (connection?.response?.writableFinished) tell(state, connection);
     state.connections.delete(this);
+    checkEmpty(state);
   }
   if (secure) server.on('connection', () => state.tcpAccepted++);
   server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
@@ -94,7 +97,10 @@ export function trackConnections(server: net.Server, secure: boolean, requests: 
   if (requests === 'listener') server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => noteRequestOn(state, req, res));
   server.on('session', (session: Http2Session) => {
     state.sessions.add(session);
-    session.once('close', () => state.sessions.delete(session));
+    session.once('close', () => {
+      state.sessions.delete(session);
+      checkEmpty(state);
+    });
     if (state.draining) {
       state.lateSessions.add(session);
       closeSessionWhenServed(session);
@@ -229,7 +235,7 @@ export function drainServer(server: net.Server, onClosed: () => void): void {
   });
   // Accept what waits first, then stop listening and judge which connections are idle (see sweepAcceptQueue).
   sweepAcceptQueue(server, state, () => {
-    stopListening(server, onClosed);
+    stopListening(server, () => whenConnectionsEnd(state, onClosed));
     for (const session of state.sessions) if (!state.lateSessions.has(session)) session.close();
     for (const [socket, connection] of state.connections) {
       if (connection.requests === 0) closeIfSilent(state, socket);
@@ -237,6 +243,23 @@ export function drainServer(server: net.Server, onClosed: () => void): void {
       else connection.response?.once('finish', () => setImmediate(closeIfIdle, state, socket));
     }
   });
+}
+
+/**
+ * `done` once every tracked connection and session has ended. A listening server's close already waits for its
+ * connections; a server that never listened (--sched least-conn / ip-hash: its connections are handed over by the
+ * primary and emitted, which net.Server does not count) closes at once, and this waits for them instead.
+ */
+function whenConnectionsEnd(state: Tracked, done: () => void): void {
+  state.onEmpty = done;
+  checkEmpty(state);
+}
+
+function checkEmpty(state: Tracked): void {
+  if (state.onEmpty === undefined || state.connections.size > 0 || state.sessions.size > 0) return;
+  const done = state.onEmpty;
+  state.onEmpty = undefined;
+  done();
 }
 
 /**

@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { CountedRoute } from './counts/document.js';
 import { DASHBOARD_COOKIE, type StatsRoutes } from './counts/endpoints.js';
 import type { RequestCounter } from './counts/worker-stats.js';
+import type { LongLived } from './long-lived.js';
 import { parseN, sumTo } from './sum.js';
 
 /** Who served a response: sent on every response as headers, so a load generator never parses bodies. */
@@ -26,6 +27,8 @@ export interface HandlerOptions {
   counter?: RequestCounter;
   /** Answers /_cluster/*, /metrics and /dashboard (stats endpoints on); otherwise they are 404s. */
   statsRoutes?: StatsRoutes;
+  /** Answers /sse (an event stream); /ws is its upgrade (demo-server.ts). */
+  longLived?: LongLived;
 }
 
 export const DEFAULT_MAX_N = 5_000_000_000;
@@ -76,8 +79,14 @@ function demoRoute(method: string, path: string, identity: ServerIdentity, maxN:
     // count is a string: sums past 2^53 do not survive JSON numbers.
     return { status: 200, text: `Final count is ${count} at pid: ${identity.pid}${note}`, json: { n: parsed.n, count, clamped: parsed.clamped, requested: parsed.requested, ...who }, counted };
   }
-  const routes = ['/', '/pid', '/api/:n'];
+  const routes = ['/', '/pid', '/api/:n', '/ws', '/sse'];
   return { status: 404, text: `not found: ${path.length > 80 ? `${path.slice(0, 80)}…` : path} (routes: ${routes.join(', ')})`, json: { error: 'not found', routes, ...who }, counted };
+}
+
+/** GET /ws without an upgrade: what it is and how to open it. */
+function upgradeRequired(who: Record<string, unknown>): Reply {
+  const text = '/ws is a WebSocket: connect with a WebSocket client (ws://host:port/ws), or try `cluster-demo probe --ws`';
+  return { status: 426, text, json: { error: text, ...who }, counted: 'other' };
 }
 
 /** Who served a JSON reply, and over which connection (the client's address and port as this worker sees them). */
@@ -91,7 +100,7 @@ function connectionOf(req: DemoRequest): { remoteAddress: string | undefined; re
  * /dashboard.
  */
 export function createRequestHandler(options: HandlerOptions): DemoListener {
-  const { identity, maxN, counter, statsRoutes } = options;
+  const { identity, maxN, counter, statsRoutes, longLived } = options;
   const isShuttingDown = options.isShuttingDown ?? (() => false);
   const who = { pid: identity.pid, workerId: identity.workerId, primaryPid: identity.primaryPid, hostname: identity.hostname };
   // Built once: these headers are identical on every response of this process.
@@ -107,7 +116,9 @@ export function createRequestHandler(options: HandlerOptions): DemoListener {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (statsRoutes?.handles(path)) return statsRoutes.serve(req, res, path, identityHeaders);
-    const reply = demoRoute(req.method ?? 'GET', path, identity, maxN, who);
+    // A stream, not a request: counted with the long-lived connections, never in the routes' counts.
+    if (path === '/sse' && longLived && (req.method === 'GET' || req.method === undefined)) return longLived.sse(req, res, identityHeaders);
+    const reply = path === '/ws' && longLived ? upgradeRequired(who) : demoRoute(req.method ?? 'GET', path, identity, maxN, who);
     counter?.count(reply.counted, reply.status);
     const json = wantsJson(req);
     const body = json ? JSON.stringify({ ...reply.json, connection: connectionOf(req) }) : reply.text;

@@ -20,6 +20,8 @@ export interface WorkerConfig {
   tls?: TlsMaterial;
   /** --sched reuseport: listen on a socket of its own with SO_REUSEPORT. */
   reusePort?: boolean;
+  /** --sched least-conn / ip-hash: listen on nothing; serve the connections the primary hands over (balancer.ts). */
+  handoff?: boolean;
   /** count: keep per-worker counters and report them; endpoints: answer /_cluster/*, /metrics, /dashboard. */
   stats: { count: boolean; endpoints: boolean };
   /** Overrides of node:http's timeouts, in ms; undefined keeps Node's defaults. */
@@ -77,7 +79,9 @@ export type WorkerToPrimary =
   | { type: 'stats-request'; id: number; exact?: boolean }
   /** This worker has (or no longer has) clients on /_cluster/events: push snapshots and lifecycle events. */
   | { type: 'stats-subscribe' }
-  | { type: 'stats-unsubscribe' };
+  | { type: 'stats-unsubscribe' }
+  /** --sched least-conn / ip-hash: connections the primary handed over that have closed since the last one. */
+  | { type: 'connections-closed'; count: number };
 
 export type PrimaryToWorker =
   | { type: 'shutdown' }
@@ -87,7 +91,7 @@ export type PrimaryToWorker =
   | { type: 'stats-push'; event: 'snapshot'; doc: ClusterStatsDoc }
   | { type: 'stats-push'; event: 'lifecycle'; lifecycle: ClusterEvent };
 
-const WORKER_TYPES = new Set<string>(['listening', 'listen-started', 'listen-failed', 'drained', 'exiting', 'stats', 'stats-request', 'stats-subscribe', 'stats-unsubscribe']);
+const WORKER_TYPES = new Set<string>(['listening', 'listen-started', 'listen-failed', 'drained', 'exiting', 'stats', 'stats-request', 'stats-subscribe', 'stats-unsubscribe', 'connections-closed']);
 const PRIMARY_TYPES = new Set<string>(['shutdown', 'drained-ack', 'stats-flush', 'stats-reply', 'stats-push']);
 
 function typeOf(value: unknown): unknown {

@@ -6,11 +6,20 @@
  * - reuseport: each worker listens on its own socket with SO_REUSEPORT (Node ≥ 22.12 / 23.1,
  *   `listen({ reusePort: true })`, which a cluster worker binds itself); the kernel spreads new connections over
  *   the sockets and the primary is out of the data path.
+ * - least-conn: the primary accepts every connection and hands it to the worker with the fewest open (ours:
+ *   balancer.ts, over Node's public API).
+ * - ip-hash: the primary accepts every connection and hands it to the worker its client's address hashes to
+ *   (sticky by address, what Socket.IO's long-polling needs).
  */
 import { readFileSync } from 'node:fs';
 
-export type SchedulingPolicy = 'rr' | 'none' | 'reuseport';
-export const SCHED_POLICIES: readonly SchedulingPolicy[] = ['rr', 'none', 'reuseport'];
+export type SchedulingPolicy = 'rr' | 'none' | 'reuseport' | 'least-conn' | 'ip-hash';
+export const SCHED_POLICIES: readonly SchedulingPolicy[] = ['rr', 'none', 'reuseport', 'least-conn', 'ip-hash'];
+
+/** The policies whose primary picks the worker itself (balancer.ts): the workers do not listen on the port. */
+export function isBalancedPolicy(policy: SchedulingPolicy): policy is 'least-conn' | 'ip-hash' {
+  return policy === 'least-conn' || policy === 'ip-hash';
+}
 
 /** Whether `listen({ reusePort: true })` exists in this Node: 22.12+, 23.1+, 24 and later. */
 export function supportsReusePort(version: string = process.versions.node): boolean {

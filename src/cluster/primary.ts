@@ -27,6 +27,8 @@ import { AppOutput } from '../app/app-output.js';
 import { describeAppListenError, listenErrorInOutput } from './listen-errors.js';
 import { listeningSockets } from './accept-queue.js';
 import { startStatsServer, type StatsServer } from './counts/stats-server.js';
+import { createConnectionBalancer, type ConnectionBalancer } from './balancer.js';
+import { isBalancedPolicy } from './policy.js';
 
 export { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export * from './cluster-api.js';
@@ -55,6 +57,8 @@ class ClusterPrimary {
   /** The per-worker counts and lifecycle (stats on), gathered here from the workers' batched reports. */
   readonly stats?: PrimaryStats;
   private stopping?: Promise<StopResult>;
+  /** --sched least-conn / ip-hash: the primary's own listener and its choice of worker (balancer.ts). */
+  balancer?: ConnectionBalancer;
   /** Checked after each rr hand-off is acknowledged while a stop waits for the primary's queue to empty. */
   private queueCheck?: () => void;
 
@@ -100,7 +104,10 @@ class ClusterPrimary {
         listenStarted: (_state, address) => (this.appAsked ??= address),
         listenFailed: (state, line) => (this.phase === 'ready' ? this.emit({ type: 'worker-start-failed', pid: state.pid, slot: state.slot, message: line }) : this.failStart(line)),
         exited: (state, before, status) => this.onExit(state, before, status),
-        message: (state, message) => void this.stats?.handle(state, message),
+        message: (state, message) => {
+          if (message.type === 'connections-closed') return this.balancer?.closed(state.pid, message.count);
+          void this.stats?.handle(state, message);
+        },
         handoffAcknowledged: () => this.queueCheck?.(),
       },
     };
@@ -176,6 +183,7 @@ class ClusterPrimary {
     if (address.askedPort === 0) this.appAskedAnyPort = true;
     if (this.app) this.appListening(state, address);
     markListening(state);
+    this.balancer?.flush();
     if (this.phase === 'starting' && this.slots.every((slot) => slot.current && isListening(slot.current))) {
       const refused = this.checkReusePort();
       if (refused) return this.failStart(refused);
@@ -241,6 +249,8 @@ class ClusterPrimary {
 
   private onExit(state: WorkerState, before: WorkerPhase, { code, signal }: ExitStatus): void {
     this.live.delete(state);
+    // Its connections ended with it.
+    this.balancer?.closed(state.pid, Number.POSITIVE_INFINITY);
     this.queueCheck?.();
     this.stats?.exited(state, { code, signal });
     const slot = this.slots[state.slot]!;
@@ -301,6 +311,10 @@ class ClusterPrimary {
       // rr: stop accepting first, and tell the workers only once every connection the primary accepted is in a
       // worker's hands; a worker that stops listening earlier makes node:cluster close the queue on the clients.
       if (this.rrListener?.stopAccepting()) await this.queueHandedOut(deadline);
+      if (this.balancer) {
+        this.balancer.stopAccepting();
+        await this.balancerHandedOut(deadline);
+      }
       const retire = (state: WorkerState) => retireWorker(state, Math.max(0, deadline - Date.now()), (e) => this.emit(e));
       const killed = await Promise.all(targets.map(retire));
       await Promise.all(targets.map((state) => state.exited));
@@ -338,7 +352,13 @@ class ClusterPrimary {
     });
   }
 
+  /** least-conn / ip-hash: the connections accepted and not yet handed to a worker, handed out (or the deadline). */
+  private async balancerHandedOut(deadline: number): Promise<void> {
+    while (this.balancer && this.balancer.waiting() > 0 && Date.now() < deadline && [...this.live].some(isListening)) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   async forceStop(): Promise<StopResult> {
+    this.balancer?.stopAccepting();
     const targets = this.beginStopping();
     for (const state of targets) killWorkerProcess(state, 'forced', (e) => this.emit(e));
     await Promise.all(targets.map((state) => state.exited));
@@ -396,12 +416,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
   const rrListener = settings.policy === 'rr' && !app ? captureRoundRobinListener(port) : undefined;
   const primary = new ClusterPrimary(settings, port, app ? '' : url, app ? '' : listenUrl, certificate?.info ?? null, rrListener, app);
   try {
+    if (isBalancedPolicy(settings.policy)) {
+      const eligible = () => [...primary.live].filter(isListening).map((s) => ({ worker: s.worker, slot: s.slot }));
+      primary.balancer = createConnectionBalancer(settings.policy, eligible, settings.workers);
+      await primary.balancer.listen(port, settings.host);
+    }
     if (settings.statsPort !== undefined && primary.stats) {
       primary.statsServer = await startStatsServer(primary.stats, settings.statsHost, settings.statsPort, settings.name, () => (app && primary.url ? primary.url : null));
     }
     await primary.start();
   } catch (err) {
     await primary.statsServer?.close();
+    primary.balancer?.stopAccepting();
     throw err;
   } finally {
     rrListener?.release();

@@ -12,7 +12,7 @@ import { describeListenError } from './listen-errors.js';
 import type { ServeProtocol } from './demo-server.js';
 import type { WorkerConfig } from './messages.js';
 import { describeCertificate, selfSignedCertificate, type CertificateInfo, type TlsMaterial } from './tls/certificate.js';
-import { reusePortUnsupported, type SchedulingPolicy } from './policy.js';
+import { isBalancedPolicy, reusePortUnsupported, type SchedulingPolicy } from './policy.js';
 import { assertPortFree, findFreePort } from './ports.js';
 
 export interface ClusterSettings extends Omit<ClusterOptions, 'backoff' | 'stats'> {
@@ -39,6 +39,7 @@ export function clusterSettings(options: ClusterOptions): ClusterSettings {
   const policy = options.sched ?? 'rr';
   const unsupported = policy === 'reuseport' ? reusePortUnsupported() : null;
   if (unsupported) throw new SchedulingPolicyError(unsupported);
+  if (options.app && isBalancedPolicy(policy)) throw new SchedulingPolicyError(`--sched ${policy} hands each connection to our own server; a user's app listens itself: use --sched rr, none or reuseport with --app`);
   return {
     ...options,
     host: options.host ?? '127.0.0.1',
@@ -76,6 +77,8 @@ let frozenNodePolicy: number | undefined;
 
 /** Node reads cluster.schedulingPolicy once, at the first fork: a second cluster in this process must agree. */
 export function freezeSchedulingPolicy(policy: SchedulingPolicy): void {
+  // least-conn and ip-hash: the primary listens and hands out connections itself; no worker listens on the port.
+  if (isBalancedPolicy(policy)) return;
   const nodePolicy = policy === 'rr' ? cluster.SCHED_RR : cluster.SCHED_NONE;
   if (frozenNodePolicy !== undefined && frozenNodePolicy !== nodePolicy) {
     throw new SchedulingPolicyError(
@@ -109,6 +112,7 @@ export function workerConfig(settings: ClusterSettings, port: number): WorkerCon
     primaryPid: process.pid,
     name: settings.name,
     reusePort: settings.policy === 'reuseport',
+    handoff: isBalancedPolicy(settings.policy),
     protocol: settings.protocol,
     tls: settings.tls,
     stats: settings.stats,

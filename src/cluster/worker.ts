@@ -9,8 +9,10 @@ import { createDemoServer, type DemoServer } from './demo-server.js';
 import { currentIdentity } from './handler.js';
 import { WORKER_CONFIG_ENV, type WorkerConfig } from './messages.js';
 import { runWorkerLifecycle, sendToPrimary } from './worker-lifecycle.js';
+import { serveHandedConnections } from './handed-connections.js';
 import { createStatsRoutes, type StatsRoutes } from './counts/endpoints.js';
 import { WorkerStats } from './counts/worker-stats.js';
+import { LongLived } from './long-lived.js';
 
 const send = sendToPrimary;
 
@@ -27,18 +29,24 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 let shuttingDown = false;
 let server: DemoServer | undefined;
 let routes: StatsRoutes | undefined;
+const identity = currentIdentity(cluster.worker.id, config.primaryPid, config.name);
+let longLived: LongLived | undefined;
 const stats = config.stats.count
   ? new WorkerStats(send, {
       connections: () => (server ? acceptedConnections(server) : 0),
-      inFlight: () => (server ? unfinishedResponses(server, (res) => routes?.isStatsResponse(res) ?? false) : 0),
+      // The event streams (ours and the dashboard's) never finish by themselves: not in flight.
+      inFlight: () => (server ? unfinishedResponses(server, (res) => (routes?.isStatsResponse(res) ?? false) || (longLived?.isStream(res) ?? false)) : 0),
+      longLived: () => longLived!.counts,
     })
   : undefined;
+longLived = new LongLived(identity, () => stats?.touch());
 routes = stats && config.stats.endpoints ? createStatsRoutes(stats, send) : undefined;
 
 server = createDemoServer({
   protocol: config.protocol,
   tls: config.tls,
-  identity: currentIdentity(cluster.worker.id, config.primaryPid, config.name),
+  identity,
+  longLived,
   maxN: config.maxN,
   isShuttingDown: () => shuttingDown,
   headersTimeoutMs: config.headersTimeoutMs,
@@ -62,15 +70,23 @@ demo.on('error', (err: NodeJS.ErrnoException) => {
   console.error(`worker ${process.pid}: server error: ${err.message}`);
 });
 
-// reusePort (Node ≥ 22.12): a cluster worker binds this socket itself, with SO_REUSEPORT, instead of asking
-// the primary; @types/node 20 does not know the option yet.
-demo.listen({ port: config.port, host: config.host, reusePort: config.reusePort === true } as Parameters<typeof demo.listen>[0], () => {
+if (config.handoff) {
+  // --sched least-conn / ip-hash: the primary listens and hands each connection over (balancer.ts).
+  serveHandedConnections(demo);
   listening = true;
-  const address = demo.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
   stats?.start();
-  send({ type: 'listening', pid: process.pid, host: config.host, port });
-});
+  send({ type: 'listening', pid: process.pid, host: config.host, port: config.port });
+} else {
+  // reusePort (Node ≥ 22.12): a cluster worker binds this socket itself, with SO_REUSEPORT, instead of asking
+  // the primary; @types/node 20 does not know the option yet.
+  demo.listen({ port: config.port, host: config.host, reusePort: config.reusePort === true } as Parameters<typeof demo.listen>[0], () => {
+    listening = true;
+    const address = demo.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    stats?.start();
+    send({ type: 'listening', pid: process.pid, host: config.host, port });
+  });
+}
 
 runWorkerLifecycle({
   stats,
@@ -78,6 +94,8 @@ runWorkerLifecycle({
     shuttingDown = true;
     // Event streams never end by themselves: end them, and the browsers reconnect to a worker that stays.
     routes?.closeStreams();
+    // WebSockets get a close frame (1001), /sse streams their end: their clients reconnect elsewhere.
+    longLived?.closeAll();
     // Stop accepting; `closed` runs once every connection has ended, i.e. in-flight requests finished.
     drainServer(demo, closed);
   },

@@ -11,6 +11,7 @@ interface CompareFlags extends AppFlags {
   keepaliveVsClose?: boolean;
   rrVsNone?: boolean;
   policies?: boolean;
+  ws?: boolean;
   workers: number;
   concurrency: number;
   requests?: number;
@@ -32,6 +33,7 @@ export function makeCompareCommand(): Command {
     .option('--keepalive-vs-close', 'keep-alive connections (--connections, default 1) vs a new connection per request')
     .option('--rr-vs-none', "Node's round-robin scheduling vs the OS's (NODE_CLUSTER_SCHED_POLICY)")
     .option('--policies', 'one process vs the cluster under rr, none and reuseport (Node 22.12+), one column each')
+    .option('--ws', 'with --policies: 200 WebSockets, a worker killed, its clients reconnecting: how evenly rr, none, least-conn and ip-hash hold them after (3 runs unless --runs)')
     .option('-w, --workers <n|max>', 'cluster size', parseWorkers, os.availableParallelism())
     .option('-c, --concurrency <n>', 'requests in flight at once', wholeNumber(1, LIMITS.concurrency), 50)
     .option('-r, --requests <n>', 'requests per workload and run (default: 4000 light, 60 heavy, 100 mixed)', wholeNumber(1, LIMITS.requests))
@@ -53,9 +55,11 @@ Examples:
   $ cluster-demo compare --keepalive-vs-close
   $ cluster-demo compare --rr-vs-none --json
   $ cluster-demo compare --policies              # single, rr, none, reuseport side by side
+  $ cluster-demo compare --policies --ws         # open WebSockets after a worker dies: rr, none, least-conn, ip-hash
   $ cluster-demo compare --app ./app.js --path /report   # will clustering help your app? (it gets PORT=0)`,
     )
     .action(async (appArgs: string[], flags: CompareFlags, command: Command) => {
+      if (flags.ws) return compareWsPolicies(command, flags);
       const app = appFrom(command, flags, appArgs);
       if (flags.path && !app) throw new UsageError("--path names the paths of your app: add --app (the demo server's workloads are fixed)", 'compare');
       if (app && given(command, 'n')) throw new UsageError("--n is for the demo server's /api/:n; with --app, name the paths with --path", 'compare');
@@ -116,4 +120,25 @@ Examples:
       const failed = result.workloads.some((w) => w.a.failed + w.b.failed > 0);
       process.exitCode = failed ? 1 : 0;
     });
+}
+
+/** `compare --policies --ws`: each policy's open-socket balance after a worker dies, side by side. */
+async function compareWsPolicies(command: Command, flags: CompareFlags): Promise<void> {
+  if (!flags.policies) throw new UsageError('--ws compares the policies on WebSockets: add --policies (or try `cluster-demo probe --ws`)', 'compare');
+  for (const other of ['app', 'path', 'requests', 'duration', 'n', 'concurrency', 'connections', 'report']) {
+    if (given(command, other)) throw new UsageError(`--${other} does not apply to --policies --ws (200 WebSockets per run, fixed so runs compare)`, 'compare');
+  }
+  const [{ runWsPolicies }, { renderWsPoliciesReport }, { makeChalk }] = await Promise.all([import('../compare/ws-policies.js'), import('../report/ws-policies-report.js'), import('../report/style.js')]);
+  const c = makeChalk(flags.json ? false : flags.color);
+  const status = makeChalk(flags.color);
+  const live = flags.progress && process.stderr.isTTY === true;
+  const result = await interruptible(
+    (signal) => runWsPolicies({ workers: flags.workers, connections: 200, runs: given(command, 'runs') ? flags.runs : 3, signal, onStatus: live ? (line) => process.stderr.write(`\r\x1b[2K${status.dim(`compare --policies --ws · ${line}`)}`) : undefined }),
+    'interrupted: every server was stopped; nothing to compare yet',
+    () => live && process.stderr.write('\r\x1b[2K'),
+  );
+  if (!result) return;
+  if (live) process.stderr.write('\r\x1b[2K');
+  process.stdout.write(`${flags.json ? JSON.stringify(result, null, 2) : renderWsPoliciesReport(result, c)}\n`);
+  process.exitCode = result.results.some((r) => r.runs.some((x) => x.unconnected > 0)) ? 1 : 0;
 }

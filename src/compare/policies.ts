@@ -61,6 +61,8 @@ const MECHANISM: Record<PolicyContender, string> = {
   rr: 'the primary accepts every connection and hands it to a worker over IPC',
   none: 'the workers accept on one shared socket',
   reuseport: 'a socket per worker, the kernel spreads connections, the primary is out of the path',
+  'least-conn': 'the primary accepts every connection and hands it to the worker with the fewest open',
+  'ip-hash': 'the primary accepts every connection and hands it to the worker the client address hashes to',
 };
 
 /** Where a new connection goes while one worker is busy with a long request. */
@@ -69,6 +71,8 @@ const WHILE_BUSY: Record<PolicyContender, string> = {
   rr: 'the primary hands connections out in turn, the busy worker included',
   none: 'an idle worker accepts first',
   reuseport: 'the kernel picks a socket by hash, busy worker or not',
+  'least-conn': 'the worker with the fewest open connections, busy or not (a short request closes its connection soon)',
+  'ip-hash': 'the worker the client address hashes to, busy or not',
 };
 
 /** Which policy cost what against the single process, from the per-run ratios' medians. Pure. */

@@ -110,6 +110,8 @@ function workerRow(w: WorkerStats, max: number, liveTotal: number, now: number):
     cell(exited || liveTotal === 0 ? '–' : `${((100 * w.requests) / liveTotal).toFixed(1)}%`, 'n'),
     cell(formatInt(w.connections), 'n'),
     cell(String(w.inFlight), 'n'),
+    // Long-lived connections open now: pinned to this worker for as long as they live.
+    cell(exited || !w.longLived ? '–' : `${formatInt(w.longLived.ws.open)} / ${formatInt(w.longLived.sse.open)}`, 'n'),
     cell(exited ? '–' : w.elu.toFixed(2), 'n'),
     cell(exited ? '–' : fmtMB(w.rssBytes), 'n'),
     cell(String(w.restarts), 'n'),

@@ -5,6 +5,8 @@ const POLICY_NOTE = {
   rr: 'rr (round-robin: the primary accepts each connection and hands it to the next worker)',
   none: 'none (the OS decides: every worker accepts on the shared socket)',
   reuseport: 'reuseport (each worker listens on its own socket with SO_REUSEPORT: the kernel spreads connections, the primary is out of the data path)',
+  'least-conn': 'least-conn (the primary accepts each connection and hands it to the worker with the fewest open connections)',
+  'ip-hash': 'ip-hash (the primary accepts each connection and hands it to the worker its client address hashes to: sticky by address)',
 } as const;
 
 /** With reuseport on Linux, what happens to the connections queued on a worker's socket when it closes. */

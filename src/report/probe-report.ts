@@ -193,6 +193,8 @@ export function whoSpreads(policy: ProbeResult['policy']): string {
     case 'rr': return 'the primary hands them to the workers in turn';
     case 'none': return 'the workers accept them from one shared socket';
     case 'reuseport': return 'the kernel deals them out to the workers\' own sockets';
+    case 'least-conn': return 'the primary hands each to the worker with the fewest open';
+    case 'ip-hash': return 'the primary hands each to the worker its client address hashes to';
     default: return 'the cluster hands out connections';
   }
 }

@@ -23,6 +23,12 @@ export interface AppRequestCounts {
   byMethod: Record<string, number>;
 }
 
+/** Long-lived connections of the demo server (/ws, /sse): open now, accepted so far; WebSocket messages answered. */
+export interface LongLivedCounts {
+  ws: { open: number; accepted: number; messages: number };
+  sse: { open: number; accepted: number };
+}
+
 /** A worker's counters and gauges, as it reports them: cumulative counts, never deltas. */
 export interface WorkerCounts {
   /** The demo server's routes (all zero under `serve --app`). */
@@ -31,6 +37,8 @@ export interface WorkerCounts {
   app?: AppRequestCounts;
   /** Connections accepted (HTTP/2: sessions). */
   connections: number;
+  /** The demo server's WebSockets and event streams (not under `serve --app`). */
+  longLived?: LongLivedCounts;
   /** Responses started and not yet finished (the live streams of /_cluster/events excluded). */
   inFlight: number;
   /** Event-loop utilisation since the previous report, 0..1. */

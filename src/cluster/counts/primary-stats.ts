@@ -66,6 +66,8 @@ export class PrimaryStats {
     const stats = this.workerStats(state);
     stats.state = 'exited';
     stats.inFlight = 0;
+    // Its sockets and streams ended with it (accepted and messages stay: they happened).
+    if (stats.longLived) stats.longLived = { ws: { ...stats.longLived.ws, open: 0 }, sse: { ...stats.longLived.sse, open: 0 } };
     stats.exit = { ...status, at: Date.now() };
     this.retired.requests += stats.requests;
     this.retired.connections += stats.connections;

@@ -61,6 +61,14 @@ export function renderPrometheus(doc: ClusterStatsDoc): string {
   const methods = live.filter((w) => w.app).flatMap((w) => Object.entries(w.app!.byMethod).map(([method, n]): [Record<string, string | number>, number] => [{ ...who(w), method }, n]));
   if (methods.length > 0) out.family('cluster_demo_requests_by_method_total', 'counter', "A user's app: responses per worker by request method.", methods);
   perWorker('cluster_demo_connections_total', 'counter', 'Connections accepted per worker (HTTP/2: sessions).', (w) => w.connections);
+  const long = live.filter((w) => w.longLived);
+  if (long.length > 0) {
+    const kinds = (value: (w: WorkerStats, kind: 'ws' | 'sse') => number) =>
+      long.flatMap((w) => (['ws', 'sse'] as const).map((kind): [Record<string, string | number>, number] => [{ ...who(w), kind: kind === 'ws' ? 'websocket' : 'sse' }, value(w, kind)]));
+    out.family('cluster_demo_long_lived_open', 'gauge', 'Long-lived connections open now per worker: WebSockets (/ws) and event streams (/sse).', kinds((w, kind) => w.longLived![kind].open));
+    out.family('cluster_demo_long_lived_accepted_total', 'counter', 'Long-lived connections accepted per worker, by kind.', kinds((w, kind) => w.longLived![kind].accepted));
+    out.family('cluster_demo_websocket_messages_total', 'counter', 'WebSocket messages answered per worker.', long.map((w) => [who(w), w.longLived!.ws.messages]));
+  }
   perWorker('cluster_demo_requests_in_flight', 'gauge', 'Responses started and not yet finished, per worker.', (w) => w.inFlight);
   perWorker('cluster_demo_event_loop_utilization', 'gauge', "Share of the worker's event loop busy over its last report, 0 to 1.", (w) => w.elu);
   perWorker('cluster_demo_process_resident_memory_bytes', 'gauge', 'Resident set size of the worker process.', (w) => w.rssBytes);

@@ -11,7 +11,7 @@
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import type { PrimaryToWorker, WorkerToPrimary } from '../messages.js';
-import { emptyRouteCounts, type AppRequestCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
+import { emptyRouteCounts, type AppRequestCounts, type LongLivedCounts, type ClusterStatsDoc, type CountedRoute, type StatusClass, type WorkerReport } from './document.js';
 
 export const REPORT_INTERVAL_MS = 250;
 /** How long a stats request waits for the primary; an exact one lets the primary wait for every worker first. */
@@ -31,6 +31,8 @@ export interface RequestCounter {
 export interface WorkerGauges {
   connections(): number;
   inFlight(): number;
+  /** The demo server's WebSockets and event streams (long-lived.ts). */
+  longLived?(): LongLivedCounts;
 }
 
 type Send = (message: WorkerToPrimary) => void;
@@ -92,6 +94,7 @@ export class WorkerStats implements RequestCounter {
       byRoute: this.byRoute,
       ...(this.app ? { app: this.app.snapshot() } : {}),
       connections: this.gauges.connections(),
+      ...(this.gauges.longLived ? { longLived: copyLongLived(this.gauges.longLived()) } : {}),
       inFlight: this.gauges.inFlight(),
       elu: Number.isFinite(elu) ? Math.round(elu * 1000) / 1000 : 0,
       rssBytes: memory.rss,
@@ -115,7 +118,9 @@ export class WorkerStats implements RequestCounter {
   }
 
   private activity(): number {
-    return this.gauges.connections() + totalOf(this.byRoute) + (this.app?.total ?? 0);
+    const long = this.gauges.longLived?.();
+    const longActivity = long ? long.ws.open + long.ws.accepted + long.ws.messages + long.sse.open + long.sse.accepted : 0;
+    return this.gauges.connections() + totalOf(this.byRoute) + (this.app?.total ?? 0) + longActivity;
   }
 
   sendReport(flush?: number): void {
@@ -159,6 +164,10 @@ export class WorkerStats implements RequestCounter {
         return false;
     }
   }
+}
+
+function copyLongLived(counts: LongLivedCounts): LongLivedCounts {
+  return { ws: { ...counts.ws }, sse: { ...counts.sse } };
 }
 
 function totalOf(byRoute: WorkerStats['byRoute']): number {
