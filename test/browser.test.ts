@@ -59,11 +59,11 @@ async function runDefaultScenarios(env: NodeJS.ProcessEnv): Promise<BrowserResul
   expectSchema('browser', doc);
   expect(doc).toMatchObject({ inProcess: true, workers: 2, policy: 'rr', n: 200_000_000, allOk: true, browser: { name: 'Chromium', path: chromium.path, headless: true } });
   expect(doc.browser.version).toMatch(/^\d+\.\d+/);
-  expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst']);
+  expect(doc.scenarios.map((s) => s.name)).toEqual(['same-url', 'distinct-urls', 'fetch-burst', 'websocket']);
   for (const s of doc.scenarios) {
     for (const r of s.requests) {
       expect(Object.keys(r).sort()).toEqual(['connectionId', 'connectionReused', 'endedMs', 'error', 'host', 'index', 'pid', 'primaryPid', 'protocol', 'queuedMs', 'respondedMs', 'startedMs', 'status', 'url']);
-      expect(r).toMatchObject({ status: 200, error: null });
+      expect(r).toMatchObject({ status: s.name === 'websocket' ? 101 : 200, error: null });
       expect(r.pid).toBeGreaterThan(0);
       expect(r.endedMs!).toBeGreaterThanOrEqual(r.startedMs!);
     }
@@ -91,7 +91,7 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
       doc = await runDefaultScenarios(env);
       if (doc.scenarios[0]!.connections.length === 1) break;
     }
-    const [same, distinct, burst] = doc!.scenarios as [BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number]];
+    const [same, distinct, burst, sockets] = doc!.scenarios as Array<BrowserResult['scenarios'][number]> as [BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number], BrowserResult['scenarios'][number]];
     expect(same.requests).toHaveLength(4);
     expect(same.connections).toHaveLength(1);
     expect(same.pids).toHaveLength(1);
@@ -105,6 +105,13 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expect(burst.connections.length).toBeGreaterThanOrEqual(2);
     expect(burst.connections.length).toBeLessThanOrEqual(6);
     expect(doc!.conclusion).toMatch(/^One PID in the tabs is the browser's doing/);
+    // Each tab's WebSocket is a connection of its own (distinct client ports, as the workers saw them), handed
+    // out by rr: both workers, where the same-URL tabs met one.
+    expect(sockets.requests.every((r) => r.protocol === 'websocket' && r.pid !== null)).toBe(true);
+    expect(sockets.connections).toHaveLength(4);
+    expect(sockets.pids).toHaveLength(2);
+    expect(sockets.verdict).toBe('4 tabs, a WebSocket each: 4 connections (the client ports the workers saw) → 2 PIDs. A WebSocket is a connection of its own, never a reused keep-alive one (nor, here, a stream of an HTTP/2 connection): each tab\'s socket was handed to a worker by itself, where the same-URL tabs met 1 worker. The cluster spread the 4 connections over 2 workers.');
+    expect(doc!.conclusion).toContain('Tabs that each opened a WebSocket met 2 workers: a socket is a connection of its own.');
   });
 
   it('--h2: every scenario over one HTTP/2 connection and one PID; Chromium trusted exactly the cluster\'s certificate', async () => {
@@ -115,7 +122,11 @@ describe.skipIf(!chromium.path)('browser: a real Chromium against a real cluster
     expectSchema('browser', doc);
     expect(doc).toMatchObject({ protocols: ['h2'], allOk: true });
     expect(doc.target).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    for (const s of doc.scenarios) {
+    // The pages come over HTTP/2; the WebSockets go over HTTP/1.1 connections of their own (no RFC 8441 here).
+    const sockets = doc.scenarios.find((s) => s.name === 'websocket')!;
+    expect(sockets.protocol).toBe('websocket');
+    expect(sockets.connections).toHaveLength(4);
+    for (const s of doc.scenarios.filter((x) => x.name !== 'websocket')) {
       expect(s.protocol, s.name).toBe('h2');
       expect(s.requests.every((r) => r.protocol === 'h2' && r.error === null)).toBe(true);
       expect(s.connections, s.name).toHaveLength(1);

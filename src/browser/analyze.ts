@@ -6,8 +6,8 @@
 import type { RawBrowserRequest } from './driver.js';
 export { requestsPerPid } from '../statistics/per-pid.js';
 
-export type ScenarioName = 'same-url' | 'distinct-urls' | 'fetch-burst';
-export const SCENARIO_NAMES: readonly ScenarioName[] = ['same-url', 'distinct-urls', 'fetch-burst'];
+export type ScenarioName = 'same-url' | 'distinct-urls' | 'fetch-burst' | 'websocket';
+export const SCENARIO_NAMES: readonly ScenarioName[] = ['same-url', 'distinct-urls', 'fetch-burst', 'websocket'];
 
 export interface BrowserRequest {
   /** 1-based: tab 1…n, or fetch 1…n, in the order the page asked for them. */
@@ -82,7 +82,8 @@ export function toBrowserRequests(urls: readonly string[], raw: ReadonlyArray<Ra
       protocol: r.protocol,
       host: r.host,
       primaryPid: r.primaryPid,
-      queuedMs: r.sentS === null ? null : round1(Math.max(0, (r.sentS - r.createdS) * 1000)),
+      // A WebSocket's DevTools record has no moment of asking apart from its sending: no queueing to show.
+      queuedMs: r.sentS === null || r.protocol === 'websocket' ? null : round1(Math.max(0, (r.sentS - r.createdS) * 1000)),
       startedMs: at(r.sentS),
       respondedMs: at(r.respondedS),
       endedMs: at(r.endedS),

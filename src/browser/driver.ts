@@ -166,11 +166,66 @@ export class RequestRecorder {
       r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
       if (r.pid === null) this.pending.push(this.pidFromResponseBody(e.requestId, r));
     });
+    this.listenWebSockets();
     cdp.on('Network.loadingFailed', (e) => {
       const r = byId.get(e.requestId);
       if (!r) return;
       r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
       r.error = e.errorText || 'failed';
+    });
+  }
+
+  /**
+   * WebSockets: DevTools reports the handshake (its 101 and headers: the PID) and the frames, but no connection
+   * id. A WebSocket never shares its connection; the worker's greeting (long-lived.ts) names the client port it
+   * saw, which stands for the connection here (distinct ports, distinct connections).
+   */
+  private listenWebSockets(): void {
+    const { cdp, byId } = this;
+    cdp.on('Network.webSocketCreated', (e) => {
+      byId.set(e.requestId, { url: e.url, createdS: 0, sentS: null, respondedS: null, endedS: null, status: null, connectionId: null, connectionReused: false, protocol: 'websocket', pid: null, host: null, primaryPid: null, error: null });
+    });
+    cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      r.createdS = e.timestamp;
+      r.sentS = e.timestamp;
+    });
+    cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      r.status = e.response.status;
+      r.respondedS = e.timestamp;
+      const header = (wanted: string) => Object.entries(e.response.headers).find(([name]) => name.toLowerCase() === wanted)?.[1];
+      const pid = Number(header('x-worker-pid') ?? NaN);
+      if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
+      r.host = header('x-hostname') ?? null;
+      const primary = Number(header('x-primary-pid') ?? NaN);
+      r.primaryPid = Number.isSafeInteger(primary) && primary > 0 ? primary : null;
+    });
+    cdp.on('Network.webSocketFrameReceived', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r || r.endedS !== null) return;
+      // The greeting: the worker's PID and the client port it saw (the connection).
+      try {
+        const hello = JSON.parse(e.response.payloadData) as { type?: string; pid?: number; remotePort?: number };
+        if (hello.type !== 'hello') return;
+        if (r.pid === null && typeof hello.pid === 'number') r.pid = hello.pid;
+        if (typeof hello.remotePort === 'number') r.connectionId = hello.remotePort;
+        r.endedS = e.timestamp;
+      } catch {
+        // Not ours: the socket still counts, with no greeting.
+      }
+    });
+    cdp.on('Network.webSocketFrameError', (e) => {
+      const r = byId.get(e.requestId);
+      if (r) r.error = e.errorMessage || 'WebSocket frame error';
+    });
+    cdp.on('Network.webSocketClosed', (e) => {
+      const r = byId.get(e.requestId);
+      if (!r) return;
+      r.endedS ??= e.timestamp;
+      if (r.status === null) r.error ??= 'closed before its handshake';
     });
   }
 

@@ -123,7 +123,42 @@ async function recordFetchBurst(run: Run, pageUrl: string, urls: string[]): Prom
   }
 }
 
+/**
+ * Tabs that each open a WebSocket to /ws (from a page of the same origin) and wait for the worker's greeting; the
+ * sockets stay open until every tab has its greeting, as tabs of a live app would hold them.
+ */
+async function recordWebSockets(run: Run, pageUrl: string, urls: string[]): Promise<Array<RawBrowserRequest | undefined>> {
+  const context = await newContext(run);
+  try {
+    const tabs = await Promise.all(urls.map(async () => {
+      const page = await context.newPage();
+      return { page, recorder: await RequestRecorder.attach(context, page) };
+    }));
+    await Promise.allSettled(tabs.map(({ page }) => page.goto(pageUrl, { timeout: run.options.timeoutMs })));
+    const greeting = (url: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(url);
+        (globalThis as unknown as { held?: WebSocket[] }).held = [socket];
+        socket.onmessage = (event) => resolve(String(event.data));
+        socket.onerror = () => resolve('error');
+        socket.onclose = () => resolve('closed');
+      });
+    await Promise.race([
+      Promise.allSettled(tabs.map(({ page }, i) => page.evaluate(greeting, urls[i]!))),
+      new Promise((resolve) => setTimeout(resolve, run.options.timeoutMs).unref()),
+    ]);
+    return await Promise.all(tabs.map(async ({ recorder }, i) => (await recorder.requestsFor([urls[i]!]))[0]));
+  } finally {
+    await context.close().catch(() => undefined);
+  }
+}
+
 function scenarioUrls(name: ScenarioName, options: BrowserOptions, base: URL): string[] {
+  if (name === 'websocket') {
+    const ws = new URL(routeUrl(base, '/ws'));
+    ws.protocol = ws.protocol === 'https:' ? 'wss:' : 'ws:';
+    return Array.from({ length: options.tabs }, () => ws.toString());
+  }
   const api = routeUrl(base, options.path ?? `/api/${options.n}`);
   // Distinct URLs differ in a query parameter, added to the path's own query if it has one.
   const join = api.includes('?') ? '&' : '?';
@@ -138,7 +173,9 @@ async function runScenarios(run: Run, base: URL): Promise<ScenarioFacts[]> {
   for (const name of run.options.scenarios) {
     run.observer.onScenarioStart?.(name, name === 'fetch-burst' ? run.options.fetches : run.options.tabs);
     const urls = scenarioUrls(name, run.options, base);
-    const raw = await run.untilInterrupted(name === 'fetch-burst' ? recordFetchBurst(run, routeUrl(base, '/'), urls) : recordTabs(run, urls));
+    const raw = await run.untilInterrupted(
+      name === 'fetch-burst' ? recordFetchBurst(run, routeUrl(base, '/'), urls) : name === 'websocket' ? recordWebSockets(run, routeUrl(base, '/'), urls) : recordTabs(run, urls),
+    );
     const result = summarizeScenario(name, toBrowserRequests(urls, raw));
     run.observer.onScenarioDone?.(result);
     facts.push(result);
@@ -203,7 +240,9 @@ export async function runBrowserExperiment(options: BrowserOptions, observer: Br
     }
     const launched = await launching;
     const workers = options.url ? null : options.workers;
-    const scenarios = facts.map((s) => ({ ...s, verdict: scenarioVerdict(s, workers, facts.find((d) => d.name === 'distinct-urls' && d.protocol === s.protocol)) }));
+    // A WebSocket scenario is compared with the same-URL tabs of its own run (the last before it).
+    const sameUrlBefore = (i: number) => facts.slice(0, i).filter((d) => d.name === 'same-url').at(-1);
+    const scenarios = facts.map((s, i) => ({ ...s, verdict: scenarioVerdict(s, workers, facts.find((d) => d.name === 'distinct-urls' && d.protocol === s.protocol), sameUrlBefore(i)) }));
     return {
       target: options.url ? options.url.href : (cluster?.url ?? ''),
       inProcess: !options.url,

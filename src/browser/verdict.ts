@@ -22,6 +22,7 @@ function headline(s: ScenarioFacts): string {
   const n = s.requests.length;
   if (s.name === 'same-url') return `${plural(n, 'tab')}, same URL`;
   if (s.name === 'distinct-urls') return `${plural(n, 'tab')}, distinct URLs`;
+  if (s.name === 'websocket') return `${plural(n, 'tab')}, a WebSocket each`;
   return `${plural(n, 'parallel fetch', 'parallel fetches')} of distinct URLs`;
 }
 
@@ -35,6 +36,8 @@ function maxQueued(requests: readonly BrowserRequest[]): number {
 
 function timing(s: ScenarioFacts): string | null {
   const unit = unitOf(s);
+  // A socket is not a request that waits for another: when each opened says nothing about the cache lock.
+  if (s.name === 'websocket') return null;
   // A burst's waiting is explained with its connections (explanation()), not here.
   if (s.name === 'fetch-burst' && !s.serialized) return null;
   if (s.serialized) {
@@ -53,6 +56,7 @@ function timing(s: ScenarioFacts): string | null {
 const isH2 = (s: ScenarioFacts) => s.protocol === 'h2';
 
 function connectionsSeen(s: ScenarioFacts): string {
+  if (s.name === 'websocket') return `${plural(s.connections.length, 'connection')} (the client ports the workers saw)`;
   if (s.connections.length === 1) return `all ${s.requests.length > 2 ? `${s.requests.length} ` : ''}on connection ${s.connections[0]}${isH2(s) ? ', HTTP/2' : ''}`;
   const fresh = s.requests.filter((r) => r.connectionReused === false).length;
   return `over ${plural(s.connections.length, 'connection')} (${fresh} new)`;
@@ -76,7 +80,7 @@ function clusterPart(s: ScenarioFacts): string {
   return `The cluster spread the ${k} connections over ${plural(p, 'worker')}.`;
 }
 
-function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined): string {
+function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined, sameUrl?: ScenarioFacts): string {
   const parts: string[] = [];
   if (s.name === 'same-url' && s.serialized) {
     if (distinctUrls && distinctUrls.serialized) {
@@ -95,6 +99,10 @@ function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined):
     }
   } else if (s.name === 'distinct-urls' && !s.serialized && maxQueued(s.requests) < QUEUED_NOTABLY_MS) {
     parts.push(isH2(s) ? 'Distinct URLs are not held back by the cache lock: the tabs\' requests went out together.' : 'Distinct URLs are not held back by the cache lock: each tab needed a connection at the same moment.');
+  } else if (s.name === 'websocket') {
+    const same = sameUrl;
+    const contrast = same && same.pids.length < s.pids.length ? `, where the same-URL tabs met ${plural(same.pids.length, 'worker')}` : '';
+    parts.push(`A WebSocket is a connection of its own, never a reused keep-alive one (nor, here, a stream of an HTTP/2 connection): each tab's socket was handed to a worker by itself${contrast}.`);
   } else if (s.name === 'fetch-burst' && isH2(s)) {
     // Multiplexed: no fetch waits for a connection of its own (the cluster part below says what that means).
   } else if (s.name === 'fetch-burst') {
@@ -113,12 +121,12 @@ function explanation(s: ScenarioFacts, distinctUrls: ScenarioFacts | undefined):
 }
 
 /** One scenario's verdict: what was seen, then why, as far as the data shows it. */
-export function scenarioVerdict(s: ScenarioFacts, workers: number | null, distinctUrls?: ScenarioFacts): string {
+export function scenarioVerdict(s: ScenarioFacts, workers: number | null, distinctUrls?: ScenarioFacts, sameUrl?: ScenarioFacts): string {
   if (s.failed === s.requests.length) return `${headline(s)}: every request failed (${s.requests[0]?.error ?? 'unknown error'}).`;
   const failed = s.failed > 0 ? `; ${s.failed} failed (${s.requests.find((r) => r.error)?.error})` : '';
   const when = timing(s);
   const seen = `${headline(s)}: ${when ? `${when}, ` : ''}${connectionsSeen(s)} → ${pidsSeen(s, workers)}${failed}.`;
-  const why = explanation(s, distinctUrls);
+  const why = explanation(s, distinctUrls, sameUrl);
   return why ? `${seen} ${why}` : seen;
 }
 
@@ -143,7 +151,16 @@ function failures(scenarios: readonly ScenarioFacts[]): string | null {
   return `${failed} of ${plural(requests.length, 'request')} failed (${[...errors].map(([error, n]) => `${error} ×${n}`).join(', ')}).`;
 }
 
-function answerAcross(scenarios: readonly ScenarioFacts[]): string | null {
+function answerAcross(all: readonly ScenarioFacts[]): string | null {
+  // The WebSocket scenario is its own sentence: a socket per tab, whatever protocol the pages came over.
+  const scenarios = all.filter((s) => s.name !== 'websocket');
+  const sockets = all.filter((s) => s.name === 'websocket' && s.pids.length > 0);
+  const websocket = sockets.length > 0 ? ` Tabs that each opened a WebSocket met ${sockets.map((s) => plural(s.pids.length, 'worker')).join(' and ')}: a socket is a connection of its own.` : '';
+  const answer = answerAcrossRequests(scenarios);
+  return answer === null && websocket === '' ? null : `${answer ?? ''}${websocket}`.trim();
+}
+
+function answerAcrossRequests(scenarios: readonly ScenarioFacts[]): string | null {
   const protocols = [...new Set(scenarios.map((s) => s.protocol ?? 'unknown'))];
   if (protocols.length < 2) return conclusionFor(scenarios);
   const parts = protocols.map((protocol) => {

@@ -48,7 +48,11 @@ export class LongLived {
     private readonly identity: ServerIdentity,
     /** Something changed (a socket or stream opened or closed, a message answered): the stats report it. */
     private readonly changed: () => void = () => {},
-  ) {}
+  ) {
+    // The handshake's 101 names the worker too: a browser's DevTools shows it before any message.
+    const headers = [`x-worker-pid: ${identity.pid}`, `x-worker-id: ${identity.workerId}`, `x-primary-pid: ${identity.primaryPid}`, `x-hostname: ${identity.hostname}`];
+    this.wss.on('headers', (lines: string[]) => lines.push(...headers));
+  }
 
   /** The server's 'upgrade' listener: /ws becomes a WebSocket (ws answers a bad handshake with 400); any other path is a 404. */
   upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {

@@ -39,8 +39,8 @@ export function makeBrowserCommand(): Command {
     .option('-u, --url <base>', 'a server that is already running (ours, or the seed\'s Express app) instead of the in-process cluster', parseBaseUrl)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
     .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
-    .option('--scenario <name>', 'all, same-url, distinct-urls or fetch-burst', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst'] as const), 'all')
-    .option('--tabs <n>', 'tabs opened at once in same-url and distinct-urls', wholeNumber(1, LIMITS.tabs), 4)
+    .option('--scenario <name>', 'all, same-url, distinct-urls, fetch-burst or websocket (all: websocket only for the in-process demo server, which serves /ws)', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst', 'websocket'] as const), 'all')
+    .option('--tabs <n>', 'tabs opened at once in same-url, distinct-urls and websocket', wholeNumber(1, LIMITS.tabs), 4)
     .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', wholeNumber(1, LIMITS.fetches), 12)
     .option('--n <n>', 'n for /api/:n (default: about 0.7 s of work, so that queueing shows)', parsePositiveInt)
     .option('--browser-path <file>', 'Chromium or Chrome to drive (default: CHROME_PATH, then chromium, chromium-browser, google-chrome-stable, google-chrome on PATH)')
@@ -95,7 +95,8 @@ Examples:
         url: flags.url,
         workers: flags.workers,
         sched: flags.sched,
-        scenarios: flags.scenario === 'all' ? [...SCENARIO_NAMES] : [flags.scenario],
+        // A user's app or another server may serve no /ws: its WebSocket scenario is asked for by name.
+        scenarios: flags.scenario === 'all' ? SCENARIO_NAMES.filter((name) => name !== 'websocket' || (!flags.url && !app)) : [flags.scenario],
         tabs: flags.tabs,
         fetches: flags.fetches,
         n: flags.n ?? DEFAULT_BROWSER_N,

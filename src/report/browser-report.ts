@@ -9,6 +9,7 @@ const WHAT: Record<BrowserScenarioResult['name'], (s: BrowserScenarioResult, pat
   'same-url': (s, path) => `${s.requests.length} tabs open the same ${path} at once`,
   'distinct-urls': (s, path) => `${s.requests.length} tabs open ${path}?tab=1…${s.requests.length} at once`,
   'fetch-burst': (s, path) => `one page fires ${s.requests.length} fetch() of ${path}?fetch=1…${s.requests.length} at once`,
+  websocket: (s) => `${s.requests.length} tabs each open a WebSocket to /ws (connection: the client port the worker saw)`,
 };
 
 const ms = (value: number | null) => (value === null ? '–' : formatMs(value));
@@ -18,7 +19,7 @@ function connectionCell(r: BrowserRequest, c: ChalkInstance): string {
   return `${r.connectionId} ${r.connectionReused ? c.dim('reused') : c.cyan('new')}`;
 }
 
-const PROTOCOL_NAMES: Record<string, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HTTP/2' };
+const PROTOCOL_NAMES: Record<string, string> = { 'http/1.1': 'HTTP/1.1', h2: 'HTTP/2', websocket: 'WebSocket' };
 export const protocolName = (protocol: string | null) => (protocol === null ? 'no response' : (PROTOCOL_NAMES[protocol] ?? protocol));
 
 /** Several hosts answered (a balancer in front): each PID is shown with its host, as the probe does. */
@@ -47,7 +48,8 @@ function renderScenario(s: BrowserScenarioResult, c: ChalkInstance): string {
   lines.push(table.toString());
   const perPid = requestsPerPid(s.requests).map((p) => `${p.pid ?? 'unknown'} ×${formatInt(p.requests)}`);
   const conns = s.connections.length;
-  lines.push(`PIDs: ${perPid.join(' · ') || 'none'}  ·  ${conns} connection${conns === 1 ? '' : 's'}  ·  ${s.serialized ? 'one after another' : 'overlapping'}  ·  ${formatMs(s.durationMs)}`);
+  const order = s.name === 'websocket' ? '' : `  ·  ${s.serialized ? 'one after another' : 'overlapping'}`;
+  lines.push(`PIDs: ${perPid.join(' · ') || 'none'}  ·  ${conns} connection${conns === 1 ? '' : 's'}${order}  ·  ${formatMs(s.durationMs)}`);
   lines.push((s.failed > 0 ? c.red('✗ ') : '→ ') + s.verdict);
   return lines.join('\n');
 }
@@ -64,7 +66,7 @@ export function renderBrowserReport(result: BrowserResult, c: ChalkInstance): st
   return parts.join('\n');
 }
 
-const SENDS: Record<BrowserScenarioResult['name'], string> = { 'same-url': 'tabs, same URL', 'distinct-urls': 'tabs, distinct URLs', 'fetch-burst': 'parallel fetches' };
+const SENDS: Record<BrowserScenarioResult['name'], string> = { 'same-url': 'tabs, same URL', 'distinct-urls': 'tabs, distinct URLs', 'fetch-burst': 'parallel fetches', websocket: 'tabs, a WebSocket each' };
 
 /** The explanation table with what this run measured: one row per scenario. Pure. */
 export function measuredMeetRows(scenarios: readonly BrowserScenarioResult[]): MeetRow[] {
@@ -73,7 +75,7 @@ export function measuredMeetRows(scenarios: readonly BrowserScenarioResult[]): M
     const p = s.pids.length;
     return {
       protocol: protocolName(s.protocol),
-      sends: `${s.requests.length} ${SENDS[s.name]}: ${s.serialized ? 'one at a time' : 'at once'}`,
+      sends: s.name === 'websocket' ? `${s.requests.length} ${SENDS[s.name]}` : `${s.requests.length} ${SENDS[s.name]}: ${s.serialized ? 'one at a time' : 'at once'}`,
       over: `${k} connection${k === 1 ? '' : 's'}`,
       spreads: p > k ? 'a proxy in front: requests' : 'the cluster: connections',
       meets: `${p} PID${p === 1 ? '' : 's'}${s.failed > 0 ? `, ${s.failed} failed` : ''}`,
