@@ -27,8 +27,9 @@ import { policiesRow } from './rows/6-policies.js';
 import { statsRow } from './rows/7-stats.js';
 import { protocolsRow } from './rows/8-protocols.js';
 import { appRow } from './rows/9-app.js';
+import { longLivedRow } from './rows/10-long-lived.js';
 
-const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow, appRow];
+const PLAN: RowPlan[] = [sumRow, engineRow, serverRow, scalingRow, memoryRow, policiesRow, statsRow, protocolsRow, appRow, longLivedRow];
 const INDEX = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const RESULTS_DIR = fileURLToPath(new URL('./results', import.meta.url));
 const PARTIAL_DIR = fileURLToPath(new URL('./out', import.meta.url));
