@@ -174,6 +174,11 @@ describe('probe --ws: the clients the server lets go come back', () => {
     const wrong = await runCli(['probe', '--sse', '--messages', '3']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.trim().split('\n')[0]).toMatch(/--messages is for --ws/);
+    // A user's app listens itself: the primary's own balancer cannot hand it connections.
+    const app = await runCli(['serve', '--app', 'test/fixtures/apps/http.cjs', '--sched', 'least-conn']);
+    expect(app.code).toBe(2);
+    expect(app.stderr).toMatch(/^error: --sched least-conn hands each connection to our own server; your app listens itself: use --sched rr, none or reuseport with --app/m);
+    expect(app.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("reconnect backoff, Socket.IO's default: 1 s doubling to 5 s, ±50% at random", () => {

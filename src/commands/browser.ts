@@ -38,7 +38,7 @@ export function makeBrowserCommand(): Command {
     .description('open the server in a real Chromium, as you did, and show which connection and worker each tab met')
     .option('-u, --url <base>', 'a server that is already running (ours, or the seed\'s Express app) instead of the in-process cluster', parseBaseUrl)
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
+    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none, reuseport (Node 22.12+), least-conn or ip-hash', parseSched, 'rr')
     .option('--scenario <name>', 'all, same-url, distinct-urls, fetch-burst or websocket (all: websocket only for the in-process demo server, which serves /ws)', parseChoice(['all', 'same-url', 'distinct-urls', 'fetch-burst', 'websocket'] as const), 'all')
     .option('--tabs <n>', 'tabs opened at once in same-url, distinct-urls and websocket', wholeNumber(1, LIMITS.tabs), 4)
     .option('--fetches <n>', 'parallel fetch() calls in fetch-burst', wholeNumber(1, LIMITS.fetches), 12)

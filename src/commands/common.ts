@@ -150,5 +150,7 @@ export function appFrom(command: Command, flags: AppFlags, appArgs: string[]): {
     if (given(command, 'listenTimeout')) throw new UsageError('--listen-timeout is for --app', name);
     return undefined;
   }
+  const sched = (flags as { sched?: string }).sched;
+  if (sched === 'least-conn' || sched === 'ip-hash') throw new UsageError(`--sched ${sched} hands each connection to our own server; your app listens itself: use --sched rr, none or reuseport with --app`, name);
   return { entry: flags.app, args: appArgs, cwd: flags.cwd, listenTimeoutMs: flags.listenTimeout };
 }

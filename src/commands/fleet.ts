@@ -36,7 +36,7 @@ export function makeFleetCommand(): Command {
     .description('several cluster hosts behind a real nginx, probed through it: host → worker')
     .option('--hosts <n>', 'cluster instances, each its own primary on its own loopback address', wholeNumber(1, LIMITS.hosts), 3)
     .option('-w, --workers <n>', 'workers per instance', wholeNumber(1, LIMITS.workers), 2)
-    .option('--sched <policy>', 'scheduling policy of every instance: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
+    .option('--sched <policy>', 'scheduling policy of every instance: rr, none, reuseport (Node 22.12+), least-conn or ip-hash', parseSched, 'rr')
     .option('--lb <layer>', 'the balancer in front: l7 (nginx http: balances requests), l4 (nginx stream: balances connections, TCP passed through), or l4,l7 (both, one after the other, side by side)', parseLayers, ['l7'])
     .option('--balance <method>', `nginx's method: ${BALANCE_METHODS.join(', ')}`, parseChoice(BALANCE_METHODS), 'round-robin')
     .option('--lb-keepalive <n>', "nginx's upstream keepalive (idle connections reused to the instances; 0 = a new one per request; default 0, with --h2 8)", wholeNumber(0, LIMITS.lbKeepalive))

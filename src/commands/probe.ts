@@ -29,7 +29,7 @@ export function makeProbeCommand(): Command {
     .option('-u, --url <base>', 'probe a server that is already running (ours, the seed\'s Express app, or a load balancer: http or https, path prefix kept)', parseBaseUrl);
   return addOutputOptions(addAppOptions(addLoadOptions(command))
     .option('-w, --workers <n|max>', 'in-process cluster size', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none or reuseport (Node 22.12+)', parseSched, 'rr')
+    .option('--sched <policy>', 'scheduling policy of the in-process cluster: rr, none, reuseport (Node 22.12+), least-conn or ip-hash', parseSched, 'rr')
     .option('--expect-workers <n>', 'fail unless this many workers answer (default: --workers in-process)', wholeNumber(1, 100_000))
     .option('--expect-hosts <n>', 'fail unless this many hosts (x-hostname) answer, e.g. behind a load balancer', wholeNumber(1, 100_000))
     .option('--retries <n>', 'retry a request that failed on a connection error (reset, refused) up to n times', wholeNumber(0, LIMITS.retries), 0)

@@ -42,7 +42,7 @@ export function makeServeCommand(): Command {
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 3000)
     .option('-H, --host <host>', 'address to bind; 0.0.0.0 exposes it to the network', parseHost, '127.0.0.1')
     .option('-w, --workers <n|max>', 'number of workers', parseWorkers, os.availableParallelism())
-    .option('--sched <policy>', 'rr (the primary hands out connections), none (workers share one socket) or reuseport (a socket per worker, Node 22.12+)', parseSched, 'rr')
+    .option('--sched <policy>', 'rr (the primary hands out connections in turn), none (workers share one socket), reuseport (a socket per worker, Node 22.12+), least-conn (the primary hands each to the worker with the fewest open) or ip-hash (by client address: sticky)', parseSched, 'rr')
     .option('--max-n <n>', 'largest n /api/:n computes; larger values are clamped', parsePositiveInt, 5_000_000_000)
     .option('--grace <seconds>', 'on shutdown, how long in-flight requests may run before workers are killed', seconds(LIMITS.graceSeconds), 10)
     .option('--name <label>', 'the name this instance reports in x-hostname (default: the machine\'s hostname)')
@@ -102,6 +102,7 @@ Examples:
         for (const flag of ['port', 'tls', 'h2', 'cert', 'maxN', 'headersTimeout', 'maxConnectionAge'] as const) {
           if (command.getOptionValueSource(flag) === 'cli') throw new UsageError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is the demo server's; with --app the app chooses its address and protocol`, 'serve');
         }
+        if (opts.sched === 'least-conn' || opts.sched === 'ip-hash') throw new UsageError(`--sched ${opts.sched} hands each connection to our own server; your app listens itself: use --sched rr, none or reuseport with --app`, 'serve');
       }
       const protocol = opts.h2 ? 'h2' : opts.tls ? 'https' : 'http';
       if (opts.cert && protocol === 'http') throw new UsageError('--cert and --key are for --tls or --h2', 'serve');
