@@ -117,6 +117,16 @@ export async function launchBrowser(executablePath: string, headed: boolean, tru
   }
 }
 
+/** Who answered, from a response's headers (DevTools' names keep the server's case): PID, host, primary. */
+function identify(r: RawBrowserRequest, headers: Record<string, string>): void {
+  const header = (wanted: string) => Object.entries(headers).find(([name]) => name.toLowerCase() === wanted)?.[1];
+  const pid = Number(header('x-worker-pid') ?? NaN);
+  if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
+  r.host = header('x-hostname') ?? null;
+  const primary = Number(header('x-primary-pid') ?? NaN);
+  r.primaryPid = Number.isSafeInteger(primary) && primary > 0 ? primary : null;
+}
+
 /**
  * Records every request of one page through its own DevTools session. The PID comes from `x-worker-pid`,
  * else from the body (the seed's Express app sends no identity header), as in probe.
@@ -153,12 +163,7 @@ export class RequestRecorder {
         r.respondedS = response.timing.requestTime + response.timing.receiveHeadersEnd / 1000;
       }
       r.endedS = e.timestamp;
-      const header = (wanted: string) => Object.entries(response.headers).find(([name]) => name.toLowerCase() === wanted)?.[1];
-      const pid = Number(header('x-worker-pid') ?? NaN);
-      if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
-      r.host = header('x-hostname') ?? null;
-      const primary = Number(header('x-primary-pid') ?? NaN);
-      r.primaryPid = Number.isSafeInteger(primary) && primary > 0 ? primary : null;
+      identify(r, response.headers);
     });
     cdp.on('Network.loadingFinished', (e) => {
       const r = byId.get(e.requestId);
@@ -196,12 +201,7 @@ export class RequestRecorder {
       if (!r) return;
       r.status = e.response.status;
       r.respondedS = e.timestamp;
-      const header = (wanted: string) => Object.entries(e.response.headers).find(([name]) => name.toLowerCase() === wanted)?.[1];
-      const pid = Number(header('x-worker-pid') ?? NaN);
-      if (Number.isSafeInteger(pid) && pid > 0) r.pid = pid;
-      r.host = header('x-hostname') ?? null;
-      const primary = Number(header('x-primary-pid') ?? NaN);
-      r.primaryPid = Number.isSafeInteger(primary) && primary > 0 ? primary : null;
+      identify(r, e.response.headers);
     });
     cdp.on('Network.webSocketFrameReceived', (e) => {
       const r = byId.get(e.requestId);
