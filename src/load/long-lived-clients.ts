@@ -122,12 +122,6 @@ export class HeldClients {
     if (!(await this.allClosed(timeoutMs))) for (const connection of this.connections.values()) connection.terminate();
   }
 
-  /** No more reconnects from here (the server is about to stop, say). */
-  stopReconnecting(): void {
-    this.stopping = true;
-    for (const timer of this.timers) clearTimeout(timer);
-  }
-
   private connect(slot: Slot, failures: number): Promise<void> {
     const session: Session = { messages: 0, foreign: 0, openedAtMs: this.now() };
     slot.sessions.push(session);

@@ -1,6 +1,6 @@
 /** `compare --policies --ws` as text: a pure function of the result. */
 import type { ChalkInstance } from 'chalk';
-import { EVEN, type WsPoliciesResult } from '../compare/ws-policies.js';
+import { EVEN, medianOrNull, type WsPoliciesResult } from '../compare/ws-policies.js';
 import { formatInt, makeTable } from './style.js';
 
 const ratio = (value: number | null) => (value === null ? '∞' : `${value.toFixed(2)}×`);
@@ -15,7 +15,7 @@ export function renderWsPoliciesReport(result: WsPoliciesResult, c: ChalkInstanc
     const after = ratio(r.medianAtEnd);
     table.push([
       r.label,
-      ratio(medianOf(r.runs.map((x) => x.atStart))),
+      ratio(medianOrNull(r.runs.map((x) => x.atStart))),
       r.medianAtEnd !== null && r.medianAtEnd <= EVEN ? c.green(after) : c.yellow(after),
       r.runs.map((x) => ratio(x.atEnd)).join(' '),
       last ? last.openAtEnd.map(formatInt).join(' / ') : '–',
@@ -26,10 +26,4 @@ export function renderWsPoliciesReport(result: WsPoliciesResult, c: ChalkInstanc
   lines.push(c.dim('busiest ÷ least busy live worker by open sockets (median of the runs; ∞: a live worker held none); the clients\' own count of where each socket is'));
   lines.push(result.verdict);
   return lines.join('\n');
-}
-
-function medianOf(values: Array<number | null>): number | null {
-  const finite = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  if (finite.length < values.length) return null;
-  return finite.length === 0 ? null : finite[Math.floor(finite.length / 2)]!;
 }
