@@ -79,17 +79,18 @@ describe('drainServer', () => {
 
 describe('finished responses told late (trackConnections with requests: "noted", as the app agent counts)', () => {
   /** A plain node:http server whose requests are noted as the agent notes them; each told response's URL and status. */
-  async function noted(handler: http.RequestListener): Promise<{ server: http.Server; port: number; told: string[] }> {
+  async function noted(handler: http.RequestListener): Promise<{ server: http.Server; port: number; told: string[]; accepted: () => number }> {
     const { createServer } = await import('node:http');
     const told: string[] = [];
+    let accepted = 0;
     const server = createServer((req, res) => {
       expect(noteRequest(req, res)).toBe(true);
       handler(req, res);
     });
-    trackConnections(server, false, 'noted', (res) => told.push(`${res.req.url} ${res.statusCode}`));
+    trackConnections(server, false, { requests: 'noted', finished: (res) => told.push(`${res.req.url} ${res.statusCode}`), accepted: () => accepted++ });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { server, port: (server.address() as net.AddressInfo).port, told };
+    return { server, port: (server.address() as net.AddressInfo).port, told, accepted: () => accepted };
   }
 
   /** Writes `raw` on a new connection and resolves with everything read once `responses` status lines arrived. */
@@ -109,12 +110,13 @@ describe('finished responses told late (trackConnections with requests: "noted",
   const get = (path: string) => `GET ${path} HTTP/1.1\r\nhost: x\r\n\r\n`;
 
   it('on a keep-alive connection: each when the next request comes, the last one when a report settles', async () => {
-    const { server, port, told } = await noted((req, res) => {
+    const { server, port, told, accepted } = await noted((req, res) => {
       res.statusCode = req.url === '/missing' ? 404 : 200;
       res.end('ok');
     });
     const socket = await exchange(port, get('/a'), 1);
     expect(told).toEqual([]);
+    expect(accepted()).toBe(1);
     socket.write(get('/missing'));
     await waitFor('the first response told', () => (told.length === 1 ? true : undefined), 2_000);
     expect(told).toEqual(['/a 200']);
@@ -128,7 +130,7 @@ describe('finished responses told late (trackConnections with requests: "noted",
   });
 
   it('pipelined requests: a response still being written is told once it finishes; a connection closed tells its last', async () => {
-    const { port, told } = await noted((req, res) => {
+    const { port, told, accepted: acceptedCount } = await noted((req, res) => {
       // The first answers late: the second and third are parsed (and their responses created) before it ends.
       if (req.url === '/slow') setTimeout(() => res.end('slow'), 100);
       else res.end(req.url);
@@ -136,6 +138,7 @@ describe('finished responses told late (trackConnections with requests: "noted",
     await exchange(port, get('/slow') + get('/b') + `GET /c HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`, 3);
     await waitFor('three responses told', () => (told.length === 3 ? true : undefined), 2_000);
     expect(told.sort()).toEqual(['/b 200', '/c 200', '/slow 200']);
+    expect(acceptedCount()).toBe(1);
   });
 
   it('a response cut off with its connection is never told', async () => {

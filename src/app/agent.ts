@@ -8,8 +8,8 @@
  *   response is created (`http.server.response.created`, Node 22 and later) or as its request starts, before the app's
  *   handler runs (`http.server.request.start`, Node 20);
  * - counts: each finished response by path, status class and method (told late by the drain's connection state:
- *   countResponses), the connections accepted (`net.server.socket`), reported to the primary in batches like our
- *   own worker's;
+ *   countResponses), the connections accepted (the drain's listener on each of the app's servers), reported to the
+ *   primary in batches like our own worker's;
  * - listening: `tracing:net.server.listen:asyncEnd` tells the primary each address the app listens on (an app
  *   with two servers: both), `…:error` why it could not;
  * - --sched reuseport: each TCP listen gets `reusePort: true`, so every worker binds a socket of its own;
@@ -48,6 +48,8 @@ interface Counting {
   /** A response was created; `tracked`: its connection is tracked (drain.ts), which tells its end late. */
   created(response: http.ServerResponse, tracked: boolean): void;
   finished: FinishedResponse;
+  /** A connection was accepted by a tracked server (drain.ts counts it): a report goes out. */
+  accepted(): void;
 }
 
 /**
@@ -114,9 +116,9 @@ function countResponses(servers: Set<net.Server>): Counting {
     snapshot: () => counts.snapshot(),
     settle: () => servers.forEach(settleResponses),
   });
-  dc.subscribe('net.server.socket', () => stats.touch());
   return {
     stats,
+    accepted: () => stats.touch(),
     created(response, tracked) {
       stats.touch();
       if (!tracked) response.once('finish', () => count(response));
@@ -141,7 +143,7 @@ function reportListens(config: AppWorkerConfig, servers: Set<net.Server>, counti
     if (servers.has(server)) return;
     sendToPrimary({ type: 'listen-started', pid: process.pid, host: options?.host ?? undefined, port: options?.port });
     servers.add(server);
-    trackConnections(server, server instanceof tls.Server, 'noted', counting?.finished);
+    trackConnections(server, server instanceof tls.Server, { requests: 'noted', finished: counting?.finished, accepted: counting?.accepted });
     server.once('close', () => servers.delete(server));
   });
   dc.subscribe('tracing:net.server.listen:asyncEnd', (message) => {

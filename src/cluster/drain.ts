@@ -66,12 +66,26 @@ export const SILENT_CONNECTION_GRACE_MS = 1_000;
 
 const tracked = new WeakMap<net.Server, Tracked>();
 
+export interface TrackOptions {
+  /**
+   * 'listener': a 'request' listener notes each request (our own server); 'noted': the caller notes them with
+   * noteRequest (a user's app, from a diagnostics channel it already listens to: a second 'request' listener on
+   * the app's server would cost every request EventEmitter's slower many-listener path).
+   */
+  requests?: 'listener' | 'noted';
+  /** Told of each finished HTTP/1.1 response, late (FinishedResponse); 'noted' servers only. */
+  finished?: FinishedResponse;
+  /** Each connection accepted (over TLS: its handshake done), from the listener that tracks it anyway. */
+  accepted?: () => void;
+}
+
 /**
- * Keeps per-connection state for drainServer. Per connection: one map entry; per HTTP/1.1 request: two
- * assignments (no closure, no listener), so the request path stays as cheap as before. `secure`: the server
- * speaks TLS, so connections are tracked once their handshake is done.
+ * Keeps per-connection state for drainServer. Per connection: one map entry and one 'close' listener; per
+ * HTTP/1.1 request: a map lookup and three assignments (no closure, no listener), so the request path stays as
+ * cheap as before. `secure`: the server speaks TLS, so connections are tracked once their handshake is done.
  */
-export function trackConnections(server: net.Server, secure: boolean, requests: 'listener' | 'noted' = 'listener', finished?: FinishedResponse): void {
+export function trackConnections(server: net.Server, secure: boolean, options: TrackOptions = {}): void {
+  const { requests = 'listener', finished, accepted } = options;
   const state: Tracked = { connections: new Map(), sessions: new Set(), lateSessions: new WeakSet(), h2Responses: new Set(), draining: false, accepted: 0, tcpAccepted: 0, finished };
   tracked.set(server, state);
   function forget(this: net.Socket): void {
@@ -85,15 +99,16 @@ export function trackConnections(server: net.Server, secure: boolean, requests: 
   server.on(secure ? 'secureConnection' : 'connection', (socket: net.Socket) => {
     state.accepted++;
     if (!secure) state.tcpAccepted++;
+    accepted?.();
     // An HTTP/2 connection is its session's business (below).
     if ((socket as TLSSocket).alpnProtocol === 'h2') return;
     state.connections.set(socket, { requests: 0 });
-    socket.once('close', forget);
+    // 'on', not 'once': a socket closes once, and once's wrapper (a bound function, and its removal) is a cost
+    // per connection.
+    socket.on('close', forget);
     // Accepted while draining (a hand-off already on its way): it too gets a moment to send its request.
     if (state.draining) closeIfSilent(state, socket);
   });
-  // A user's app (app/agent.ts) notes each request from a diagnostics channel it already listens to: a second
-  // 'request' listener on the app's server would cost every request EventEmitter's slower many-listener path.
   if (requests === 'listener') server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => noteRequestOn(state, req, res));
   server.on('session', (session: Http2Session) => {
     state.sessions.add(session);
@@ -115,12 +130,14 @@ function noteRequestOn(state: Tracked, req: http.IncomingMessage, res: http.Serv
     return;
   }
   const connection = state.connections.get(req.socket);
-  if (connection) {
-    if (connection.response !== undefined && state.finished !== undefined) tellWhenFinished(state, connection);
-    connection.requests++;
-    connection.response = res;
-    connection.told = false;
-  }
+  if (connection) noteOnConnection(state, connection, res);
+}
+
+function noteOnConnection(state: Tracked, connection: ConnectionState, res: http.ServerResponse): void {
+  if (connection.response !== undefined && state.finished !== undefined) tellWhenFinished(state, connection);
+  connection.requests++;
+  connection.response = res;
+  connection.told = false;
 }
 
 /** The connection's latest response, to the tracker's `finished`, once. */
@@ -148,8 +165,14 @@ function tellWhenFinished(state: Tracked, connection: ConnectionState): void {
  */
 export function noteRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   const state = tracked.get((req.socket as net.Socket & { server?: net.Server }).server as net.Server);
-  if (state === undefined || (req.httpVersionMajor < 2 && !state.connections.has(req.socket))) return false;
-  noteRequestOn(state, req, res);
+  if (state === undefined) return false;
+  if (req.httpVersionMajor >= 2) {
+    noteRequestOn(state, req, res);
+    return true;
+  }
+  const connection = state.connections.get(req.socket);
+  if (connection === undefined) return false;
+  noteOnConnection(state, connection, res);
   return true;
 }
 

@@ -49,12 +49,14 @@ export function trackHandoffs(worker: Worker): Handoffs {
   const child = worker.process as unknown as { send: (...args: unknown[]) => boolean; on(event: 'internalMessage', listener: (message: unknown) => void): void };
   const send = child.send;
   if (typeof send === 'function') {
-    child.send = function (this: unknown, message: unknown, handle?: unknown, ...rest: unknown[]) {
+    // Fixed arity (ChildProcess.send reads its optional arguments by type, so undefined ones are as absent): a rest
+    // parameter would allocate an array for every hand-off.
+    child.send = function (this: unknown, message: unknown, handle?: unknown, options?: unknown, callback?: unknown) {
       const m = message as ClusterInternalMessage | null;
       if (m && m.cmd === 'NODE_CLUSTER' && m.act === 'newconn' && typeof m.seq === 'number' && handle && typeof (handle as HandleLike).close === 'function') {
         unacknowledged.set(m.seq, handle as HandleLike);
       }
-      return send.call(this, message, handle, ...rest);
+      return send.call(this, message, handle, options, callback);
     };
     child.on('internalMessage', (message) => {
       const m = message as ClusterInternalMessage | null;
