@@ -123,21 +123,20 @@ export function trackConnections(server: net.Server, secure: boolean, options: T
   });
 }
 
-function noteRequestOn(state: Tracked, req: http.IncomingMessage, res: http.ServerResponse): void {
+/** Notes a request on its connection (HTTP/2: its response); false if its connection is not tracked. */
+function noteRequestOn(state: Tracked, req: http.IncomingMessage, res: http.ServerResponse): boolean {
   if (req.httpVersionMajor >= 2) {
     state.h2Responses.add(res);
     res.once('close', () => state.h2Responses.delete(res));
-    return;
+    return true;
   }
   const connection = state.connections.get(req.socket);
-  if (connection) noteOnConnection(state, connection, res);
-}
-
-function noteOnConnection(state: Tracked, connection: ConnectionState, res: http.ServerResponse): void {
+  if (connection === undefined) return false;
   if (connection.response !== undefined && state.finished !== undefined) tellWhenFinished(state, connection);
   connection.requests++;
   connection.response = res;
   connection.told = false;
+  return true;
 }
 
 /** The connection's latest response, to the tracker's `finished`, once. */
@@ -165,15 +164,7 @@ function tellWhenFinished(state: Tracked, connection: ConnectionState): void {
  */
 export function noteRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean {
   const state = tracked.get((req.socket as net.Socket & { server?: net.Server }).server as net.Server);
-  if (state === undefined) return false;
-  if (req.httpVersionMajor >= 2) {
-    noteRequestOn(state, req, res);
-    return true;
-  }
-  const connection = state.connections.get(req.socket);
-  if (connection === undefined) return false;
-  noteOnConnection(state, connection, res);
-  return true;
+  return state !== undefined && noteRequestOn(state, req, res);
 }
 
 /** Tells every finished response not told yet (the latest of each open connection): before a report. */
