@@ -93,11 +93,9 @@ export function trackConnections(server: net.Server, secure: boolean, options: T
     if (connection !== undefined) {
       // Its last response: finished (told now) or cut off with the connection (never finished: not told).
       if (connection.response?.writableFinished) tell(state, connection);
-      // Let go of the response. This state may already be in V8's old generation (its connection outlived a
-      // scavenge); dead there, it would still hold the response, and through it the request, socket and parser,
-      // alive through every scavenge until the next full GC. Measured under a connection per request (Express 4,
-      // ab -c 50, Node 24.22, --trace-gc): the worker's scavenges took 95–107 ms per 20,000 connections with the
-      // reference kept, 61–63 ms without it (51–52 ms with no tracking at all).
+      // Let go of the response: this state may already be in V8's old generation, and dead there it would keep
+      // the response, its request, socket and parser through every scavenge until the next full GC (bench NOTES,
+      // row 9: the worker's scavenges 95–107 ms per 20,000 connections with it kept, 61–81 ms without).
       connection.response = undefined;
       state.connections.delete(this);
     }
