@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     foreign: seconds > 0 ? { coreSeconds, seconds, share: coreSeconds / (seconds * cores), waitedSeconds: waited } : null,
   };
   const settings = {
-    Servers: '`cluster-demo serve --port 0 --workers 2` (dist/cli.js, --log json) with the flags each row names; one process (`dist/cluster/single.js`); the seed\'s Express 5 cluster (test/fixtures/seed-cluster.mjs). Each started once and shared.',
+    Servers: '`cluster-demo serve --port 0 --workers 2` (dist/cli.js, --log json) with the flags each row names; one process (`dist/cluster/single.js`); the seed\'s Express 5 cluster (test/fixtures/seed-cluster.mjs). Each started once and shared, except where a connection per request is compared (rows 2b, 2d, 7b, 9b, 10a, 10b): two fresh servers per pair, warmed up alike (TIME_WAIT, NOTES.md row 7).',
     Order: 'pairs flip A/B every other pair; row 1 runs engine → hey → ab → net, then the reverse; row 6 is `compare --policies` (rotated order every run)',
     'Shared machine': 'a pair during which other processes used more than 15% of the cores is measured again (at most 4 times per row; discarded pairs are listed below); before each row the bench waits up to 60 s in all for a quieter machine',
     'Added pairs': `while a goal row's interval straddles its goal, pairs are added (row 6: two runs of compare --policies at a time) for up to ${budgetS} s per row (--budget); the Pairs column says how many were added`,

@@ -1,9 +1,10 @@
 /**
  * The bench's verdicts and files (bench/lib/bench.ts, render.ts): a row's state comes from its interval, never
- * from its median alone; only a full run writes a line's results, and RESULTS.md sets the lines side by side.
+ * from its median alone; only a full run writes a line's results, and RESULTS.md sets the lines side by side;
+ * what a pair leaves to clean up (its fresh servers) is stopped after the pair is judged, on failure too.
  */
 import { describe, expect, it } from 'vitest';
-import { decides, measured, pairStats, ratioStats, type RowSpec } from '../bench/lib/bench.js';
+import { BenchContext, decides, measured, pairStats, ratioStats, type RowSpec } from '../bench/lib/bench.js';
 import { renderIndex, resultCell, resultsFile, type BenchResult } from '../bench/lib/render.js';
 
 const dirs = { results: 'bench/results', partial: 'bench/out' };
@@ -15,6 +16,33 @@ describe('resultsFile', () => {
     expect(resultsFile({ rowsAsked: ['4'], quick: true, nodeMajor: 24 }, dirs)).toBe('bench/out/RESULTS-partial.md');
     expect(resultsFile({ rowsAsked: ['1', '6'], quick: false, nodeMajor: 24 }, dirs)).toBe('bench/out/RESULTS-partial.md');
     expect(resultsFile({ rowsAsked: null, quick: true, nodeMajor: 20 }, dirs)).toBe('bench/out/RESULTS-partial.md');
+  });
+});
+
+describe('pairs', () => {
+  const settings = { quick: true, budgetS: 0, workers: 2, cores: 2, pairForeignLimit: 1, extraPairs: 0 };
+
+  it("a pair's cleanup runs once the pair is done, before the next pair starts", async () => {
+    const ctx = new BenchContext(settings, () => {});
+    const steps: string[] = [];
+    const { kept } = await ctx.alternate('g', 'pair', 3, async (flip, later) => {
+      steps.push(`run ${flip}`);
+      later(async () => steps.push(`clean ${flip}`));
+      return flip;
+    }, String);
+    expect(kept).toEqual([false, true, false]);
+    expect(steps).toEqual(['run false', 'clean false', 'run true', 'clean true', 'run false', 'clean false']);
+  });
+
+  it('a pair that fails still has its cleanup run, and the failure reaches the row', async () => {
+    const ctx = new BenchContext(settings, () => {});
+    let cleaned = 0;
+    const failing = ctx.alternate('g', 'pair', 2, async (_flip, later) => {
+      later(async () => cleaned++);
+      throw new Error('the server did not start');
+    }, String);
+    await expect(failing).rejects.toThrow('the server did not start');
+    expect(cleaned).toBe(1);
   });
 });
 

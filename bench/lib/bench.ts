@@ -122,6 +122,8 @@ export class BenchContext {
   /** Every pair or run, per group, in the order they ran (RESULTS.md lists them). */
   readonly runs: Record<string, string[]> = {};
   private readonly servers = new Map<string, Promise<SpawnedServer>>();
+  /** Servers a row starts and stops itself (fresh ones per pair), while they run. */
+  private readonly transient = new Set<SpawnedServer>();
 
   constructor(
     readonly settings: BenchSettings,
@@ -164,9 +166,18 @@ export class BenchContext {
     await Promise.all(all.map((p) => p.then((s) => s.stop('SIGTERM', 10_000)).catch(() => undefined)));
   }
 
+  /** A server the row stops itself (a fresh one per pair), killed with the shared ones on an exit we did not plan. */
+  async transientServer(start: () => Promise<SpawnedServer>): Promise<SpawnedServer> {
+    const server = await start();
+    this.transient.add(server);
+    void server.exited.then(() => this.transient.delete(server));
+    return server;
+  }
+
   /** Kills every server now (an exit we did not plan). */
   killServers(): void {
     for (const p of this.servers.values()) p.then((s) => s.child.kill('SIGKILL')).catch(() => undefined);
+    for (const s of this.transient) s.child.kill('SIGKILL');
   }
 
   /** null when every tool is on PATH; else the line that says how to install the missing ones. */
@@ -179,7 +190,10 @@ export class BenchContext {
   }
 
   /**
-   * Runs `count` pairs (or rounds); `runPair(flip)` measures both sides, in reverse order when flip is true. A
+   * Runs `count` pairs (or rounds); `runPair(flip, later)` measures both sides, in reverse order when flip is
+   * true; what it hands to `later` (stopping the fresh servers it started) runs once the pair's share of other
+   * processes is read, so their shutdown is not counted as another process's load (workers that outlive their
+   * primary are reaped by init, not by us). A
    * pair during which other processes used more than pairForeignLimit of the machine is measured again (at
    * most extraPairs times); the discarded ones stay in the log. Then, while `decided(kept)` is false (a goal row
    * whose interval straddles its goal), pairs are added until it is true or the row's budget (--budget) is
@@ -189,7 +203,7 @@ export class BenchContext {
     group: string,
     label: string,
     count: number,
-    runPair: (flip: boolean) => Promise<T>,
+    runPair: (flip: boolean, later: (cleanup: () => Promise<unknown>) => void) => Promise<T>,
     describe: (pair: T) => string,
     decided: (kept: readonly T[]) => boolean = () => true,
   ): Promise<{ kept: T[]; discarded: number; added: number }> {
@@ -208,8 +222,15 @@ export class BenchContext {
         }
       }
       const snapshot = snapshotCpu();
-      const pair = await runPair(kept.length % 2 === 1);
-      const share = foreignCpuSince(snapshot)?.share ?? 0;
+      const cleanups: Array<() => Promise<unknown>> = [];
+      let pair: T;
+      let share: number;
+      try {
+        pair = await runPair(kept.length % 2 === 1, (cleanup) => cleanups.push(cleanup));
+        share = foreignCpuSince(snapshot)?.share ?? 0;
+      } finally {
+        await Promise.all(cleanups.map((cleanup) => cleanup()));
+      }
       if (share > this.settings.pairForeignLimit && discarded < this.settings.extraPairs) {
         discarded++;
         out.push(`discarded (other processes used ${pct(share)} of the cores): ${describe(pair)}`);

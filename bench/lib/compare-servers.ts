@@ -1,8 +1,15 @@
 /**
  * Two servers under one load tool, alternated (A/B flipped per pair), each pair with the servers' CPU from
- * /proc: rows 2 (ours against the seed and a bare cluster) and 9 (a user's app under `serve --app` against the
- * same app under a bare node:cluster primary). The figure is req/s ours ÷ other (a speed-up or a keep-up), or
- * the server's CPU per request ours ÷ other (an overhead); pairs are added while the goal is undecided.
+ * /proc: rows 2 (ours against the seed and a bare cluster), 9 (a user's app under `serve --app` against the
+ * same app under a bare node:cluster primary) and 10 (a policy against rr). The figure is req/s ours ÷ other (a
+ * speed-up or a keep-up), or the server's CPU per request ours ÷ other (an overhead); pairs are added while the
+ * goal is undecided.
+ *
+ * Keep-alive pairs share the same two servers throughout. A connection per request does not: the server closes
+ * first and keeps TIME_WAIT for each connection, and a later run against the same port whose client ports come
+ * round again meets those entries, which moves two identical servers apart by a few percent to 25% depending on
+ * their port and the order of their runs (NOTES.md, rows 7 and 9). So those pairs are run on two fresh servers
+ * each (new ports, warmed up alike, stopped after), as row 7's are.
  */
 import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import { decides, measured, medianOf, pairStats, r0, r2, ratioWithInterval, usPerRequest, withServerCpu, type BenchContext, type RowResult, type RowSpec } from './bench.js';
@@ -10,12 +17,23 @@ import type { ToolResult } from './tools.js';
 
 type Side = 'ours' | 'other';
 
+/** A server shared by every pair, or how to start a fresh one for each pair (a connection per request). */
+export type Contender = SpawnedServer | { fresh: () => Promise<SpawnedServer> };
+
 export interface Other {
   /** In the group's title: "seed", "bare". */
   short: string;
   /** In the row's detail: "the seed's Express 5 cluster". */
   long: string;
-  server: SpawnedServer;
+  server: Contender;
+}
+
+export interface Where {
+  group: string;
+  path: string;
+  ours: string;
+  /** Fresh servers: what each runs before it is measured (e.g. a short run of the same tool). */
+  warm?: (url: string) => Promise<unknown>;
 }
 
 type Pair = { order: Side[] } & Record<Side, ToolResult & { serverCpuS: number | undefined }>;
@@ -29,18 +47,20 @@ const cpuPerRequest = (x: Pair[Side]) => usPerRequest(x.serverCpuS, x.completed)
 const figureOf = (figure: Figure, g: Pair) => (figure === 'rps' ? g.ours.rps / g.other.rps : cpuPerRequest(g.ours) / cpuPerRequest(g.other));
 
 /** Both servers under `tool`, alternated; the row from the kept pairs, pairs added while its goal is undecided. */
-export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: SpawnedServer, other: Other, name: string, tool: (url: string) => Promise<ToolResult>, figure: Figure, where: { group: string; path: string; ours: string } = { group: '2. Server', path: '/pid', ours: 'cluster-demo serve' }): Promise<RowResult> {
-  const servers: Record<Side, SpawnedServer> = { ours, other: other.server };
+export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Contender, other: Other, name: string, tool: (url: string) => Promise<ToolResult>, figure: Figure, where: Where = { group: '2. Server', path: '/pid', ours: 'cluster-demo serve' }): Promise<RowResult> {
+  const contenders: Record<Side, Contender> = { ours, other: other.server };
+  const fresh = 'fresh' in ours || 'fresh' in other.server;
   const { kept, discarded, added } = await ctx.alternate(
-    `${where.group}, ${name} (req/s, ours / ${other.short}; server CPU per request)`,
+    `${where.group}, ${name} (req/s, ours / ${other.short}; server CPU per request${fresh ? '; fresh servers per pair' : ''})`,
     `${name} pair vs ${other.short}`,
     ctx.pick(6, 3),
-    async (flip): Promise<Pair> => {
-      const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
-      const got = {} as Record<Side, ToolResult & { serverCpuS: number | undefined }>;
-      for (const side of order) got[side] = await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
-      return { order, ...got };
-    },
+    (flip, later) =>
+      withServers(ctx, contenders, where, later, async (servers): Promise<Pair> => {
+        const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
+        const got = {} as Record<Side, ToolResult & { serverCpuS: number | undefined }>;
+        for (const side of order) got[side] = await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
+        return { order, ...got };
+      }),
     (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
     (pairs) => decides(spec.goal, pairs.map((g) => figureOf(figure, g))),
   );
@@ -60,3 +80,22 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Spa
   );
 }
 
+
+/**
+ * Runs `fn` on the two servers: the shared ones, or fresh ones started for it (together), each warmed up in turn
+ * (where.warm), and stopped `later`: once the pair's share of other processes is read (bench.ts), on failure too.
+ */
+async function withServers<T>(ctx: BenchContext, contenders: Record<Side, Contender>, where: Where, later: (cleanup: () => Promise<unknown>) => void, fn: (servers: Record<Side, SpawnedServer>) => Promise<T>): Promise<T> {
+  const start = (c: Contender) => ('fresh' in c ? ctx.transientServer(c.fresh) : Promise.resolve(c));
+  const [ours, other] = await Promise.allSettled([start(contenders.ours), start(contenders.other)]);
+  const own: SpawnedServer[] = [];
+  if (ours.status === 'fulfilled' && 'fresh' in contenders.ours) own.push(ours.value);
+  if (other.status === 'fulfilled' && 'fresh' in contenders.other) own.push(other.value);
+  const stop = () => Promise.all(own.map((s) => s.stop('SIGTERM', 10_000)));
+  later(stop);
+  if (ours.status === 'rejected') throw ours.reason;
+  if (other.status === 'rejected') throw other.reason;
+  const servers: Record<Side, SpawnedServer> = { ours: ours.value, other: other.value };
+  for (const s of own) await where.warm?.(`${s.url}${where.path}`);
+  return fn(servers);
+}

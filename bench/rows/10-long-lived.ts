@@ -3,7 +3,8 @@
  *
  * - 10a, 10b: `serve --sched least-conn` and `--sched ip-hash` (the primary accepts, picks, and passes the socket
  *   over IPC itself: cluster/balancer.ts) against `--sched rr` (node:cluster does the same inside), ab with a new
- *   connection per request on /pid, the server's CPU per request (primary + workers) as the figure, req/s beside.
+ *   connection per request on /pid (two fresh servers per pair: compare-servers.ts), the server's CPU per request
+ *   (primary + workers) as the figure, req/s beside.
  * - 10c: 10,000 idle WebSockets held on `serve` (2 workers): the server's resident memory (primary + workers, VmRSS
  *   from /proc) after they opened minus before, per socket. One run, no interval.
  */
@@ -33,7 +34,7 @@ export const longLivedRow: RowPlan = {
   name: '10. Long-lived connections: the primary\'s balancer, and an idle WebSocket',
   async run(ctx: BenchContext): Promise<RowResult[]> {
     const abRequests = ctx.pick(5000, 1500);
-    const tool = `\`ab -c 50 -n ${abRequests}\` (a new connection per request), /pid`;
+    const tool = `\`ab -c 50 -n ${abRequests}\` (a new connection per request), /pid, fresh servers per pair`;
     const info = (id: string, title: string, unit = '×', digits = 2): RowSpec => ({ id, title, goal: null, goalText: 'none (info)', unit, digits });
     const specs = [
       info('10a', `Server CPU per request, --sched least-conn ÷ rr, ${tool}`),
@@ -43,15 +44,12 @@ export const longLivedRow: RowPlan = {
     const noAb = ctx.missingTools(['ab']);
     if (noAb) rows.push(...specs.map((spec) => skipped(spec, noAb)));
     else {
-      const rr = await ctx.serve(['--sched', 'rr']);
+      // Two fresh servers per pair (TIME_WAIT: compare-servers.ts), each warmed up alike.
       const ab = (url: string) => runAb(url, { concurrency: 50, requests: abRequests, timeoutMs: 60_000 });
-      ctx.log('  warm-up');
+      const start = (policy: string) => () => spawnServe(['--port', '0', '--workers', String(ctx.settings.workers), '--sched', policy], { readyTimeoutMs: 30_000 });
       for (const policy of ['least-conn', 'ip-hash'] as const) {
-        const ours = await ctx.serve(['--sched', policy]);
-        for (const s of [ours, rr]) await ab(`${s.url}/pid`);
         const spec = specs[policy === 'least-conn' ? 0 : 1]!;
-        rows.push(await compareServers(ctx, spec, ours, { short: 'rr', long: '--sched rr', server: rr }, 'ab close', ab, 'cpu', { group: '10. Balancer', path: '/pid', ours: `--sched ${policy}` }));
-        await ours.stop();
+        rows.push(await compareServers(ctx, spec, { fresh: start(policy) }, { short: 'rr', long: '--sched rr', server: { fresh: start('rr') } }, 'ab close', ab, 'cpu', { group: '10. Balancer', path: '/pid', ours: `--sched ${policy}`, warm: ab }));
       }
     }
     rows.push(await idleSockets(ctx, info('10c', 'Server memory per idle WebSocket: RSS (primary + workers) with 10,000 open ÷ 10,000', ' KB', 1)));

@@ -3,12 +3,13 @@
  * against a bare node:http cluster (bench/fixtures/bare-cluster.mjs; 2c, 2d: our own stack's cost over Node's
  * floor), 2 workers each, GET /pid: wrk with keep-alive connections, ab with a new connection per request. A/B
  * flipped per pair. 2a and 2b are speed-ups (req/s); 2c and 2d are overheads, judged on the server's CPU per
- * request (primary and workers, from /proc), with req/s beside.
+ * request (primary and workers, from /proc), with req/s beside. The ab pairs run on fresh servers each
+ * (compare-servers.ts: TIME_WAIT).
  */
 import { fileURLToPath } from 'node:url';
-import { spawnServer } from '../../src/cluster/spawn.js';
+import { spawnServe, spawnServer } from '../../src/cluster/spawn.js';
 import { skipped, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
-import { compareServers, type Other } from '../lib/compare-servers.js';
+import { compareServers } from '../lib/compare-servers.js';
 import { runAb, runWrk } from '../lib/tools.js';
 
 const SEED = fileURLToPath(new URL('../../test/fixtures/seed-cluster.mjs', import.meta.url));
@@ -21,7 +22,7 @@ export const serverRow: RowPlan = {
     const wrkSeconds = ctx.pick(3, 1);
     const abRequests = ctx.pick(10_000, 3000);
     const wrkTool = `\`wrk -t1 -c50 -d${wrkSeconds}s\` (keep-alive, /pid)`;
-    const abTool = `\`ab -c 50 -n ${abRequests}\` (new connection per request, /pid)`;
+    const abTool = `\`ab -c 50 -n ${abRequests}\` (new connection per request, /pid; fresh servers per pair)`;
     const specs: RowSpec[] = [
       { id: '2a', title: `Server vs seed Express cluster, ${wrkTool}`, goal: { op: '>=', value: 3 }, goalText: '≥ 3.00×', unit: '×', digits: 2 },
       { id: '2b', title: `Server vs seed Express cluster, ${abTool}`, goal: { op: '>=', value: 1.25 }, goalText: '≥ 1.25×', unit: '×', digits: 2 },
@@ -32,23 +33,33 @@ export const serverRow: RowPlan = {
     const noAb = ctx.missingTools(['ab']);
     if (noWrk && noAb) return specs.map((spec) => skipped(spec, noWrk));
     const env = { WORKERS: String(ctx.settings.workers), PORT: '0' };
-    const ours = await ctx.serve();
-    const seed: Other = { short: 'seed', long: "the seed's Express 5 cluster", server: await ctx.server('seed Express cluster', () => spawnServer(SEED, [], { env, readyTimeoutMs: 30_000 })) };
-    const bare: Other = { short: 'bare', long: 'a bare node:http cluster', server: await ctx.server('bare node:http cluster', () => spawnServer(BARE, [], { env, readyTimeoutMs: 30_000 })) };
+    const startOurs = () => spawnServe(['--port', '0', '--workers', String(ctx.settings.workers)], { readyTimeoutMs: 30_000 });
+    const startSeed = () => spawnServer(SEED, [], { env, readyTimeoutMs: 30_000 });
+    const startBare = () => spawnServer(BARE, [], { env, readyTimeoutMs: 30_000 });
+    const names = { seed: { short: 'seed', long: "the seed's Express 5 cluster" }, bare: { short: 'bare', long: 'a bare node:http cluster' } };
     const timeoutMs = 60_000;
     const wrk = (url: string) => runWrk(url, { threads: 1, connections: 50, durationS: wrkSeconds, timeoutMs });
     const ab = (url: string) => runAb(url, { concurrency: 50, requests: abRequests, timeoutMs });
-    ctx.log('  warm-up');
-    for (const s of [ours, seed.server, bare.server]) {
-      if (!noWrk) await runWrk(`${s.url}/pid`, { threads: 1, connections: 50, durationS: 1, timeoutMs });
-      if (!noAb) await runAb(`${s.url}/pid`, { concurrency: 50, requests: 2000, timeoutMs });
-    }
     const [wrkSeed, abSeed, wrkBare, abBare] = specs as [RowSpec, RowSpec, RowSpec, RowSpec];
-    return [
-      noWrk ? skipped(wrkSeed, noWrk) : await compareServers(ctx, wrkSeed, ours, seed, 'wrk keep-alive', wrk, 'rps'),
-      noAb ? skipped(abSeed, noAb) : await compareServers(ctx, abSeed, ours, seed, 'ab close', ab, 'rps'),
-      noWrk ? skipped(wrkBare, noWrk) : await compareServers(ctx, wrkBare, ours, bare, 'wrk keep-alive', wrk, 'cpu'),
-      noAb ? skipped(abBare, noAb) : await compareServers(ctx, abBare, ours, bare, 'ab close', ab, 'cpu'),
-    ];
+    const rows: RowResult[] = [];
+    if (noWrk) rows.push(skipped(wrkSeed, noWrk), skipped(wrkBare, noWrk));
+    else {
+      // Keep-alive: the same servers for every pair, warmed up once.
+      const ours = await ctx.serve();
+      const seed = await ctx.server('seed Express cluster', startSeed);
+      const bare = await ctx.server('bare node:http cluster', startBare);
+      ctx.log('  warm-up');
+      for (const s of [ours, seed, bare]) await runWrk(`${s.url}/pid`, { threads: 1, connections: 50, durationS: 1, timeoutMs });
+      rows.push(await compareServers(ctx, wrkSeed, ours, { ...names.seed, server: seed }, 'wrk keep-alive', wrk, 'rps'));
+      rows.push(await compareServers(ctx, wrkBare, ours, { ...names.bare, server: bare }, 'wrk keep-alive', wrk, 'cpu'));
+    }
+    if (noAb) rows.push(skipped(abSeed, noAb), skipped(abBare, noAb));
+    else {
+      // A connection per request: two fresh servers per pair (TIME_WAIT: compare-servers.ts), each warmed up alike.
+      const where = { group: '2. Server', path: '/pid', ours: 'cluster-demo serve', warm: (url: string) => runAb(url, { concurrency: 50, requests: 3000, timeoutMs }) };
+      rows.push(await compareServers(ctx, abSeed, { fresh: startOurs }, { ...names.seed, server: { fresh: startSeed } }, 'ab close', ab, 'rps', where));
+      rows.push(await compareServers(ctx, abBare, { fresh: startOurs }, { ...names.bare, server: { fresh: startBare } }, 'ab close', ab, 'cpu', where));
+    }
+    return rows;
   },
 };

@@ -56,7 +56,7 @@ async function keepAlive(ctx: BenchContext, spec: RowSpec, seconds: number): Pro
 async function close(ctx: BenchContext, spec: RowSpec, requests: number): Promise<RowResult> {
   const ab = (s: SpawnedServer, n: number) => withServerCpu(s, () => runAb(`${s.url}/pid`, { concurrency: 50, requests: n, timeoutMs: 60_000 }));
   const { kept, discarded, added } = await ctx.alternate('7. Stats, ab close (req/s, stats on / off; fresh servers per pair)', 'ab pair', ctx.pick(9, 3), async (flip) => {
-    const servers = { on: await spawnServe(['--port', '0', '--workers', '2', FLAGS.on]), off: await spawnServe(['--port', '0', '--workers', '2', FLAGS.off]) };
+    const servers = { on: await ctx.transientServer(() => spawnServe(['--port', '0', '--workers', '2', FLAGS.on])), off: await ctx.transientServer(() => spawnServe(['--port', '0', '--workers', '2', FLAGS.off])) };
     try {
       for (const s of Object.values(servers)) await ab(s, 3000);
       const order: Side[] = flip ? ['off', 'on'] : ['on', 'off'];
