@@ -5,20 +5,14 @@
  * speed-up or a keep-up), or the server's CPU per request ours ÷ other (an overhead); pairs are added while the
  * goal is undecided.
  *
- * Keep-alive pairs share the same two servers throughout. A connection per request does not: the server closes
- * first and keeps TIME_WAIT for each connection, and a later run against the same port whose client ports come
- * round again meets those entries, which moves two identical servers apart by a few percent to 25% depending on
- * their port and the order of their runs (NOTES.md, rows 7 and 9). So those pairs are run on two fresh servers
- * each (new ports, warmed up alike, stopped after), as row 7's are.
+ * Keep-alive pairs share the same two servers throughout; a connection per request gets two fresh servers per
+ * pair (servers.ts).
  */
-import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import { decides, measured, medianOf, pairStats, r0, r2, ratioWithInterval, usPerRequest, withServerCpu, type BenchContext, type RowResult, type RowSpec } from './bench.js';
+import { withServers, type Contender } from './servers.js';
 import type { ToolResult } from './tools.js';
 
 type Side = 'ours' | 'other';
-
-/** A server shared by every pair, or how to start a fresh one for each pair (a connection per request). */
-export type Contender = SpawnedServer | { fresh: () => Promise<SpawnedServer> };
 
 export interface Other {
   /** In the group's title: "seed", "bare". */
@@ -32,7 +26,7 @@ export interface Where {
   group: string;
   path: string;
   ours: string;
-  /** Fresh servers: what each runs before it is measured (e.g. a short run of the same tool). */
+  /** Fresh servers: what each runs on `path` before it is measured (e.g. a short run of the same tool). */
   warm?: (url: string) => Promise<unknown>;
 }
 
@@ -55,7 +49,7 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
     `${name} pair vs ${other.short}`,
     ctx.pick(6, 3),
     (flip, later) =>
-      withServers(ctx, contenders, where, later, async (servers): Promise<Pair> => {
+      withServers(ctx, contenders, async (s) => where.warm?.(`${s.url}${where.path}`), later, async (servers): Promise<Pair> => {
         const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
         const got = {} as Record<Side, ToolResult & { serverCpuS: number | undefined }>;
         for (const side of order) got[side] = await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
@@ -80,22 +74,3 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
   );
 }
 
-
-/**
- * Runs `fn` on the two servers: the shared ones, or fresh ones started for it (together), each warmed up in turn
- * (where.warm), and stopped `later`: once the pair's share of other processes is read (bench.ts), on failure too.
- */
-async function withServers<T>(ctx: BenchContext, contenders: Record<Side, Contender>, where: Where, later: (cleanup: () => Promise<unknown>) => void, fn: (servers: Record<Side, SpawnedServer>) => Promise<T>): Promise<T> {
-  const start = (c: Contender) => ('fresh' in c ? ctx.transientServer(c.fresh) : Promise.resolve(c));
-  const [ours, other] = await Promise.allSettled([start(contenders.ours), start(contenders.other)]);
-  const own: SpawnedServer[] = [];
-  if (ours.status === 'fulfilled' && 'fresh' in contenders.ours) own.push(ours.value);
-  if (other.status === 'fulfilled' && 'fresh' in contenders.other) own.push(other.value);
-  const stop = () => Promise.all(own.map((s) => s.stop('SIGTERM', 10_000)));
-  later(stop);
-  if (ours.status === 'rejected') throw ours.reason;
-  if (other.status === 'rejected') throw other.reason;
-  const servers: Record<Side, SpawnedServer> = { ours: ours.value, other: other.value };
-  for (const s of own) await where.warm?.(`${s.url}${where.path}`);
-  return fn(servers);
-}

@@ -14,6 +14,7 @@ import { spawnServe, type SpawnedServer } from '../../src/cluster/spawn.js';
 import { processCpuSeconds, treeCpuSeconds } from '../lib/background.js';
 import { decides, measured, medianOf, pairStats, r0, r2, ratioStats, ratioWithInterval, skipped, usPerRequest, withServerCpu, type BenchContext, type RowPlan, type RowResult, type RowSpec } from '../lib/bench.js';
 import { counted, countingSides, nsPerCall } from '../lib/counting.js';
+import { withServers } from '../lib/servers.js';
 import { runAb, runWrk, type ToolResult } from '../lib/tools.js';
 
 type Side = 'on' | 'off';
@@ -55,18 +56,21 @@ async function keepAlive(ctx: BenchContext, spec: RowSpec, seconds: number): Pro
 /** A connection per request: two fresh servers per pair, each warmed up alike, stopped after. */
 async function close(ctx: BenchContext, spec: RowSpec, requests: number): Promise<RowResult> {
   const ab = (s: SpawnedServer, n: number) => withServerCpu(s, () => runAb(`${s.url}/pid`, { concurrency: 50, requests: n, timeoutMs: 60_000 }));
-  const { kept, discarded, added } = await ctx.alternate('7. Stats, ab close (req/s, stats on / off; fresh servers per pair)', 'ab pair', ctx.pick(9, 3), async (flip) => {
-    const servers = { on: await ctx.transientServer(() => spawnServe(['--port', '0', '--workers', '2', FLAGS.on])), off: await ctx.transientServer(() => spawnServe(['--port', '0', '--workers', '2', FLAGS.off])) };
-    try {
-      for (const s of Object.values(servers)) await ab(s, 3000);
-      const order: Side[] = flip ? ['off', 'on'] : ['on', 'off'];
-      const got = {} as Record<Side, Measured>;
-      for (const side of order) got[side] = await ab(servers[side], requests);
-      return { order, ...got };
-    } finally {
-      await Promise.all(Object.values(servers).map((s) => s.stop('SIGTERM', 10_000)));
-    }
-  }, describe, (pairs) => decides(spec.goal, pairs.map(cpuRatio)));
+  const start = (side: Side) => ({ fresh: () => spawnServe(['--port', '0', '--workers', '2', FLAGS[side]]) });
+  const { kept, discarded, added } = await ctx.alternate(
+    '7. Stats, ab close (req/s, stats on / off; fresh servers per pair)',
+    'ab pair',
+    ctx.pick(9, 3),
+    (flip, later) =>
+      withServers(ctx, { on: start('on'), off: start('off') }, (s) => ab(s, 3000), later, async (servers) => {
+        const order: Side[] = flip ? ['off', 'on'] : ['on', 'off'];
+        const got = {} as Record<Side, Measured>;
+        for (const side of order) got[side] = await ab(servers[side], requests);
+        return { order, ...got };
+      }),
+    describe,
+    (pairs) => decides(spec.goal, pairs.map(cpuRatio)),
+  );
   return pairRow(ctx, spec, kept, discarded, added);
 }
 
