@@ -3,7 +3,7 @@
  *
  * - 10a, 10b: `serve --sched least-conn` and `--sched ip-hash` (the primary accepts, picks, and passes the socket
  *   over IPC itself: cluster/balancer.ts) against `--sched rr` (node:cluster does the same inside), ab with a new
- *   connection per request on /pid (two fresh servers per pair: compare-servers.ts), the server's CPU per request
+ *   connection per request on /pid (two fresh servers per pair: bench/lib/servers.ts), the server's CPU per request
  *   (primary + workers) as the figure, req/s beside.
  * - 10c: 10,000 idle WebSockets held on `serve` (2 workers): the server's resident memory (primary + workers, VmRSS
  *   from /proc) after they opened minus before, per socket. One run, no interval.
@@ -44,7 +44,7 @@ export const longLivedRow: RowPlan = {
     const noAb = ctx.missingTools(['ab']);
     if (noAb) rows.push(...specs.map((spec) => skipped(spec, noAb)));
     else {
-      // Two fresh servers per pair (TIME_WAIT: compare-servers.ts), each warmed up alike.
+      // Two fresh servers per pair (TIME_WAIT: bench/lib/servers.ts), each warmed up alike.
       const ab = (url: string) => runAb(url, { concurrency: 50, requests: abRequests, timeoutMs: 60_000 });
       const start = (policy: string) => () => spawnServe(['--port', '0', '--workers', String(ctx.settings.workers), '--sched', policy], { readyTimeoutMs: 30_000 });
       for (const policy of ['least-conn', 'ip-hash'] as const) {

@@ -4,7 +4,7 @@
  * floor), 2 workers each, GET /pid: wrk with keep-alive connections, ab with a new connection per request. A/B
  * flipped per pair. 2a and 2b are speed-ups (req/s); 2c and 2d are overheads, judged on the server's CPU per
  * request (primary and workers, from /proc), with req/s beside. The ab pairs run on fresh servers each
- * (compare-servers.ts: TIME_WAIT).
+ * (bench/lib/servers.ts: TIME_WAIT).
  */
 import { fileURLToPath } from 'node:url';
 import { spawnServe, spawnServer } from '../../src/cluster/spawn.js';
@@ -55,7 +55,7 @@ export const serverRow: RowPlan = {
     }
     if (noAb) rows.push(skipped(abSeed, noAb), skipped(abBare, noAb));
     else {
-      // A connection per request: two fresh servers per pair (TIME_WAIT: compare-servers.ts), each warmed up alike.
+      // A connection per request: two fresh servers per pair (TIME_WAIT: bench/lib/servers.ts), each warmed up alike.
       const where = { group: '2. Server', path: '/pid', ours: 'cluster-demo serve', warm: (url: string) => runAb(url, { concurrency: 50, requests: 3000, timeoutMs }) };
       rows.push(await compareServers(ctx, abSeed, { fresh: startOurs }, { ...names.seed, server: { fresh: startSeed } }, 'ab close', ab, 'rps', where));
       rows.push(await compareServers(ctx, abBare, { fresh: startOurs }, { ...names.bare, server: { fresh: startBare } }, 'ab close', ab, 'cpu', where));

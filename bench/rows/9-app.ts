@@ -4,7 +4,7 @@
  * (bench/fixtures/bare-app-primary.mjs), 2 workers each, GET /users/1 of the Express 4 fixture
  * (test/fixtures/apps/express4.cjs): wrk with keep-alive connections, ab with a new connection per request. The
  * figure is req/s ours ÷ bare (hosting must keep up: ≥ 0.95), the server's CPU per request beside it. The ab pairs
- * run on two fresh servers each (compare-servers.ts: TIME_WAIT).
+ * run on two fresh servers each (bench/lib/servers.ts: TIME_WAIT).
  */
 import { fileURLToPath } from 'node:url';
 import { spawnServe, spawnServer } from '../../src/cluster/spawn.js';
@@ -52,7 +52,7 @@ export const appRow: RowPlan = {
     }
     if (noAb) rows.push(skipped(abSpec, noAb));
     else {
-      // A connection per request: two fresh servers per pair (TIME_WAIT: compare-servers.ts), each warmed up alike.
+      // A connection per request: two fresh servers per pair (TIME_WAIT: bench/lib/servers.ts), each warmed up alike.
       const warm = (url: string) => runAb(url, { concurrency: 50, requests: 3000, timeoutMs });
       const bare: Other = { short: 'bare', long: 'the same app under a bare node:cluster primary', server: { fresh: startBare } };
       rows.push(await compareServers(ctx, abSpec, { fresh: startOurs }, bare, 'ab close', ab, 'rps', { group: '9. App', path: PATH, ours: 'serve --app', warm }));
