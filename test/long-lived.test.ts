@@ -138,10 +138,17 @@ describe('probe --ws: the clients the server lets go come back', () => {
     expect(d.unconnected).toBe(0);
     expect(d.reconnects).toBeGreaterThanOrEqual(50);
     expect(d.closeCodes['1006']).toBe(d.serverClosed);
-    expect(result.balance.atStart).toBeLessThan(1.2);
-    // The reconnects (0.5–1.5 s after the kill) are dealt in turn to the survivor and the replacement: the survivor
-    // keeps its own and takes half of them (about 150 against 50). Bar held: busiest ÷ least busy ≥ 1.5 at the end
-    // (null: the replacement holds none), where it was < 1.2 before.
+    // Both workers held connections at the start, but not necessarily evenly: Node's rr hands each connection to
+    // the next *free* worker (one that has acknowledged its last hand-off), so under a burst of 50 handshakes on two
+    // busy cores one worker can take 60% (CI read 1.30 and 1.53). The claim is about what the kill does.
+    expect(result.balance.atStart).not.toBeNull();
+    // The survivor keeps every connection it had (an open connection never moves) and takes reconnects on top;
+    // the reconnects (0.5–1.5 s after the kill) are dealt to the survivor and the replacement, so the survivor
+    // ends with its own plus about half of the rest. Bar held: busiest ÷ least busy ≥ 1.5 at the end (null: the
+    // replacement holds none): from an even start it reads about 3.
+    const survivors = result.workers.filter((w) => w.openAtStart > 0 && !w.gone);
+    expect(survivors).toHaveLength(1);
+    expect(survivors[0]!.openAtEnd).toBeGreaterThan(survivors[0]!.openAtStart);
     expect(result.balance.atEnd === null || result.balance.atEnd >= 1.5, `balance at the end: ${result.balance.atEnd}`).toBe(true);
     const text = renderLongLivedReport(result, makeChalk(false));
     expect(text).toMatch(/✓ \d+ workers? killed: the server ended \d+ connections \(\d+× 1006 cut\), the clients reconnected \d+ times, every one holds a connection again/);
