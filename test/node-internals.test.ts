@@ -63,6 +63,46 @@ describe(`Node internals on ${process.version}`, () => {
     expect(closed).toEqual([expect.objectContaining({ pid: frozen!.pid, count: failed.length })]);
   });
 
+  it('a worker whose exit is seen before its channel ends: connections handed to it in between are closed too', async () => {
+    // Until its channel ends, node:cluster keeps a dead worker that was free on rr's free list, and hands it new
+    // connections; none of them is ever acknowledged. They arrive after the exit's clean-up, so the primary closes
+    // them when the channel ends (its 'disconnect'), instead of leaving their clients hanging.
+    const outcomes: Array<Promise<{ ok: boolean; error?: string; at: number }>> = [];
+    let t0 = 0;
+    let deadPid = 0;
+    const events: ClusterEvent[] = [];
+    const cluster = await startCluster({
+      port: 0, host: '127.0.0.1', workers: 2, sched: 'rr', workerExecArgv: ['--require', HOLD_CHANNEL],
+      onEvent: (e) => {
+        events.push(e);
+        // The helper holds the dead worker's channel 300 ms past its death: these connections come in that window.
+        if (e.type === 'worker-died' && e.pid === deadPid) {
+          t0 = Date.now();
+          for (let i = 0; i < 6; i++) {
+            outcomes.push(request(cluster.url, '/pid', { timeoutMs: 8_000 }).then(
+              () => ({ ok: true, at: Date.now() - t0 }),
+              (err: Error) => ({ ok: false, error: err.message, at: Date.now() - t0 }),
+            ));
+          }
+        }
+      },
+    });
+    started.push(cluster);
+    deadPid = cluster.workers[0]!.pid;
+    process.kill(deadPid, 'SIGKILL');
+    await waitFor('the requests sent after the death', () => (outcomes.length === 6 ? true : undefined), 5_000);
+    const settled = await Promise.all(outcomes);
+    // The survivor answers its share; the dead worker's share is reset when its channel ends, long before 8 s.
+    expect(settled.filter((o) => o.ok).length).toBeGreaterThan(0);
+    for (const outcome of settled) {
+      expect(outcome.error ?? '').not.toMatch(/timed out/);
+      expect(outcome.at).toBeLessThan(3_000);
+    }
+    const late = settled.filter((o) => !o.ok).length;
+    const closed = events.filter((e) => e.type === 'handoffs-closed' && e.pid === deadPid).reduce((n, e) => n + (e.type === 'handoffs-closed' ? e.count : 0), 0);
+    expect(closed).toBe(late);
+  });
+
   it('after many deaths and respawns, node:cluster holds only the live workers (no dead Worker objects kept)', async () => {
     const cluster = await startCluster({ port: 0, host: '127.0.0.1', workers: 2, sched: 'rr' });
     started.push(cluster);

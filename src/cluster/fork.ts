@@ -78,10 +78,17 @@ export function forkWorker(slot: number, purpose: WorkerPurpose, setup: ForkSetu
   worker.on('error', () => {
     // IPC errors (e.g. a send to a worker that just died) surface as 'exit' too; nothing to add here.
   });
+  const closeOrphans = () => {
+    const orphans = handoffs?.closeOrphans() ?? 0;
+    if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
+  };
+  // A worker whose exit is seen before its channel ends stays on rr's free list until that end (node:cluster
+  // removes it at 'disconnect', held-disconnect.ts), and is handed connections it will never acknowledge: those
+  // are closed when the channel ends, after node:cluster's own 'disconnect' listener, when nothing more is sent.
+  if (handoffs) worker.on('disconnect', closeOrphans);
   worker.on('exit', (code, signal) => {
     const exited = () => {
-      const orphans = handoffs?.closeOrphans() ?? 0;
-      if (orphans > 0) emit({ type: 'handoffs-closed', pid: state.pid, count: orphans });
+      closeOrphans();
       const status = { code, signal };
       hooks.exited(state, markExited(state, status), status);
     };

@@ -4,7 +4,8 @@
  * - Reaches under: the worker's `process.send` (wrapped) and the `internalMessage` event, reading node:cluster's
  *   `{ cmd: 'NODE_CLUSTER', act: 'newconn', seq }` and its `{ ack }` reply.
  * - Why: a connection handed to a worker that dies before acknowledging it is never closed by Node; the client
- *   hangs. Tracked here, such connections are closed when the worker exits (a reset the client can retry).
+ *   hangs. Tracked here, such connections are closed when the worker exits, and again when its channel ends
+ *   (fork.ts: a dead worker is handed connections until then), a reset the client can retry.
  * - Check and fallback: a message of any other shape is passed through untouched and nothing is tracked;
  *   without a `send` function the wrapper is not installed and closeOrphans() closes nothing.
  * - Verified by the matrix (test/node-internals.test.ts) on Node 20, 22, 24 and 26.
