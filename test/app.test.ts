@@ -3,7 +3,9 @@
  * responses carrying the worker's identity, the probe meeting every worker, and the server's own per-worker
  * counts equal to what the probe sent; the app never edited, never importing us. Real clusters, real HTTP.
  */
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { IDENTITY_REQUEST_HEADER, IDENTITY_REQUEST_VALUE } from '../src/core/identity.js';
 import { startCluster, type RunningCluster } from '../src/cluster/primary.js';
 import { runProbe } from '../src/probe/run.js';
 import { APPS, stripsTypes } from './apps.js';
@@ -37,12 +39,16 @@ describe.each(cases)('--app $file', ({ file, paths, skip }) => {
   it.skipIf(skip !== undefined)(`every response names its worker; the probe meets both; the server counted what was sent (${paths.join(', ')})`, async () => {
     const cluster = await boot(file);
     const pids = cluster.workers.map((w) => w.pid);
-    // Identity on every response, also one the app answers with its own 404.
-    const replies = await Promise.all([...paths, '/no/such/path'].flatMap((path) => [request(cluster.url, path), request(cluster.url, path)]));
-    for (const reply of replies) {
+    // Identity on every response, also one the app answers with its own 404; the cluster and the host's name only
+    // to a request that asks (core/identity.ts), as our own clients do.
+    const ask = { [IDENTITY_REQUEST_HEADER]: IDENTITY_REQUEST_VALUE };
+    const replies = await Promise.all([...paths, '/no/such/path'].flatMap((path) => [request(cluster.url, path), request(cluster.url, path, { headers: ask })]));
+    for (const [i, reply] of replies.entries()) {
       expect(pids).toContain(workerPid(reply));
       expect(Number(reply.headers['x-worker-id'])).toBe(cluster.workers.find((w) => w.pid === workerPid(reply))!.id);
-      expect(Number(reply.headers['x-primary-pid'])).toBe(process.pid);
+      const asked = i % 2 === 1;
+      expect(reply.headers['x-primary-pid']).toBe(asked ? String(process.pid) : undefined);
+      expect(reply.headers['x-hostname']).toBe(asked ? os.hostname() : undefined);
     }
     const result = await runProbe({ ...load, url: new URL(cluster.url), paths, statsSources: [() => cluster.stats({ exact: true })] });
     expect(result.routes.map((r) => r.route)).toEqual(paths);

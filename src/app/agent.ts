@@ -4,7 +4,8 @@
  * everything here comes from outside, through node:diagnostics_channel, plus listeners on the app's own servers
  * for the graceful stop:
  *
- * - identity: every HTTP/1.1 response gets x-worker-pid, x-worker-id, x-primary-pid and x-hostname, set as the
+ * - identity: every HTTP/1.1 response gets x-worker-pid and x-worker-id, and x-primary-pid and x-hostname when its
+ *   request asks (core/identity.ts: our own clients do; the host's name is not told to everyone), set as the
  *   response is created (`http.server.response.created`, Node 22 and later) or as its request starts, before the app's
  *   handler runs (`http.server.request.start`, Node 20);
  * - counts: each finished response by path, status class and method (told late by the drain's connection state:
@@ -30,6 +31,7 @@ import { acceptedConnections, drainServer, noteRequest, settleResponses, trackCo
 import { APP_CONFIG_ENV, type AppWorkerConfig } from '../cluster/messages.js';
 import { WorkerStats } from '../cluster/counts/worker-stats.js';
 import { runWorkerLifecycle, sendToPrimary } from '../cluster/worker-lifecycle.js';
+import { IDENTITY_REQUEST_HEADER } from '../core/identity.js';
 import { AppCounts } from './app-counts.js';
 
 interface HttpMessage {
@@ -53,23 +55,26 @@ interface Counting {
 }
 
 /**
- * x-worker-pid, x-worker-id, x-primary-pid and x-hostname on every response, set as it is created (before the app's
- * handler runs), and the request noted for the drain and the counts. response.created where the line publishes it
+ * x-worker-pid and x-worker-id on every response (x-primary-pid and x-hostname too when the request asks for them),
+ * set as it is created (before the app's handler runs), and the request noted for the drain and the counts. response.created where the line publishes it
  * (Node 22 and later), request.start on Node 20; once response.created is seen, request.start is left, and Node
  * stops publishing it (one object and one call less per request).
  */
 function injectIdentity(config: AppWorkerConfig, workerId: number, draining: Draining, counting: Counting | undefined): void {
-  const headers: Array<[string, string]> = [
-    ['x-worker-pid', String(process.pid)],
-    ['x-worker-id', String(workerId)],
-    ['x-primary-pid', String(config.primaryPid)],
-    ['x-hostname', config.name ?? os.hostname()],
-  ];
+  const pid = String(process.pid);
+  const id = String(workerId);
+  const primaryPid = String(config.primaryPid);
+  const hostname = config.name ?? os.hostname();
   const identify = ({ response, request }: HttpMessage): void => {
     const tracked = noteRequest(request, response);
     counting?.created(response, tracked);
     if (response.headersSent) return;
-    for (const [name, value] of headers) response.setHeader(name, value);
+    response.setHeader('x-worker-pid', pid);
+    response.setHeader('x-worker-id', id);
+    if (request.headers[IDENTITY_REQUEST_HEADER] !== undefined) {
+      response.setHeader('x-primary-pid', primaryPid);
+      response.setHeader('x-hostname', hostname);
+    }
     // The dashboard (another origin: the primary's stats port) reads who answered and over which connection.
     if (config.dashboardOrigin !== undefined && request.headers.origin === config.dashboardOrigin) {
       response.setHeader('access-control-allow-origin', config.dashboardOrigin);

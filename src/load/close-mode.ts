@@ -16,6 +16,7 @@ import { failure, type Outcome } from './collector.js';
 import type { LoadObserver, LoadOptions } from './engine.js';
 import { ResponseParser, type ParsedResponse } from './response-parser.js';
 import type { Done, Sender } from './sender.js';
+import { IDENTITY_REQUEST_HEADER, IDENTITY_REQUEST_VALUE } from '../core/identity.js';
 
 type Send = (done: Done) => void;
 
@@ -37,7 +38,7 @@ async function resolveCloseTarget(options: LoadOptions): Promise<CloseTarget> {
     ipv6: family === 6,
     port: Number(options.target.port || (options.target.protocol === 'https:' ? 443 : 80)),
     servername: hostname,
-    request: Buffer.from(`GET ${options.path} HTTP/1.1\r\nHost: ${options.target.host}\r\nUser-Agent: cluster-demo\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'latin1'),
+    request: Buffer.from(`GET ${options.path} HTTP/1.1\r\nHost: ${options.target.host}\r\nUser-Agent: cluster-demo\r\n${IDENTITY_REQUEST_HEADER}: ${IDENTITY_REQUEST_VALUE}\r\nAccept: */*\r\nConnection: close\r\n\r\n`, 'latin1'),
   };
 }
 

@@ -14,6 +14,7 @@ import { failure, type Outcome } from './collector.js';
 import type { LoadOptions } from './engine.js';
 import { pidFromBody } from './response-parser.js';
 import type { Done, Sender } from './sender.js';
+import { IDENTITY_REQUEST_HEADER, IDENTITY_REQUEST_VALUE } from '../core/identity.js';
 
 const { NGHTTP2_REFUSED_STREAM, NGHTTP2_CANCEL } = http2.constants;
 /** A stream refused before it was processed is sent again at most this many times. */
@@ -97,7 +98,7 @@ class H2Sender implements Sender {
     let stream: http2.ClientHttp2Stream;
     try {
       session = this.session(slot);
-      stream = session.request({ ':path': this.options.path, ':method': 'GET', 'user-agent': 'cluster-demo' }, { endStream: true });
+      stream = session.request({ ':path': this.options.path, ':method': 'GET', 'user-agent': 'cluster-demo', [IDENTITY_REQUEST_HEADER]: IDENTITY_REQUEST_VALUE }, { endStream: true });
     } catch (err) {
       this.sessions[slot] = undefined;
       if (refused(err as NodeJS.ErrnoException) && attempt < MAX_REFUSED_RETRIES) return this.retry(done, attempt);

@@ -8,6 +8,7 @@ import type { LoadOptions } from './engine.js';
 import { pidFromBody } from './response-parser.js';
 import { errorCode, type Sender } from './sender.js';
 import { performance } from 'node:perf_hooks';
+import { IDENTITY_REQUEST_HEADER, IDENTITY_REQUEST_VALUE } from '../core/identity.js';
 
 export async function openKeepAliveSender(options: LoadOptions): Promise<Sender> {
   // Loaded only for keep-alive runs: the close-mode engine does not need undici's weight in memory.
@@ -25,7 +26,7 @@ export async function openKeepAliveSender(options: LoadOptions): Promise<Sender>
     protocol: 'http/1.1',
     send(done) {
       pool
-        .request({ path: options.path, method: 'GET', headers: { 'user-agent': 'cluster-demo' } })
+        .request({ path: options.path, method: 'GET', headers: { 'user-agent': 'cluster-demo', [IDENTITY_REQUEST_HEADER]: IDENTITY_REQUEST_VALUE } })
         .then(async (response) => {
           const header = (name: string) => {
             const value = response.headers[name];
