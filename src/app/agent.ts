@@ -56,9 +56,9 @@ interface Counting {
 
 /**
  * x-worker-pid and x-worker-id on every response (x-primary-pid and x-hostname too when the request asks for them),
- * set as it is created (before the app's handler runs), and the request noted for the drain and the counts. response.created where the line publishes it
- * (Node 22 and later), request.start on Node 20; once response.created is seen, request.start is left, and Node
- * stops publishing it (one object and one call less per request).
+ * set as it is created (before the app's handler runs), and the request noted for the drain and the counts.
+ * response.created where the line publishes it (Node 22 and later), request.start on Node 20; once response.created
+ * is seen, request.start is left, and Node stops publishing it (one object and one call less per request).
  */
 function injectIdentity(config: AppWorkerConfig, workerId: number, draining: Draining, counting: Counting | undefined): void {
   const pid = String(process.pid);
