@@ -5,8 +5,9 @@
  * speed-up or a keep-up), or the server's CPU per request ours ÷ other (an overhead); pairs are added while the
  * goal is undecided.
  *
- * Keep-alive pairs share the same two servers throughout; a connection per request gets two fresh servers per
- * pair (servers.ts).
+ * A row passes either one server per side, shared by every pair, or `{ fresh }` starters: two fresh servers per
+ * pair (servers.ts), which a connection per request needs (TIME_WAIT) and a row whose effect is smaller than one
+ * server process's own speed does too (row 9).
  */
 import { decides, measured, medianOf, pairStats, r0, r2, ratioWithInterval, usPerRequest, withServerCpu, type BenchContext, type RowResult, type RowSpec } from './bench.js';
 import { withServers, type Contender } from './servers.js';
