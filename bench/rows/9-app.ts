@@ -44,8 +44,9 @@ export const appRow: RowPlan = {
     const rows: RowResult[] = [];
     if (noWrk) rows.push(skipped(wrkSpec, noWrk));
     else {
-      // Keep-alive: two fresh servers per pair too (the header), each warmed up with a 1 s run of the same load.
-      const warm = (url: string) => runWrk(url, { threads: 1, connections: 50, durationS: 1, timeoutMs });
+      // Keep-alive: two fresh servers per pair too (the header), each warmed up with a run of the same load. A fresh
+      // worker of this app takes 4–5 s of it to reach its speed on Node 26 (1 s runs: ~20k req/s, then ~45k).
+      const warm = (url: string) => runWrk(url, { threads: 1, connections: 50, durationS: ctx.pick(5, 2), timeoutMs });
       const bare: Other = { short: 'bare', long: 'the same app under a bare node:cluster primary', server: { fresh: startBare } };
       rows.push(await compareServers(ctx, wrkSpec, { fresh: startOurs }, bare, 'wrk keep-alive', wrk, 'rps', { group: '9. App', path: PATH, ours: 'serve --app', warm }));
     }
