@@ -1,9 +1,9 @@
 /**
- * The servers of a pair: shared by every pair (keep-alive), or two fresh ones per pair (a connection per request:
- * the server closes first and keeps TIME_WAIT, and a later run against the same port whose client ports come round
- * again meets those entries, which moves two identical servers apart by a few percent to 25% depending on their
- * port and the order of their runs; NOTES.md, rows 7 and 9), or where one server process's own speed is as large
- * as the effect sought (keep-alive, row 9a). Rows 2, 7, 9 and 10.
+ * The servers of a pair: shared by every pair (keep-alive rows 2a, 2c), or two fresh ones per pair (a connection
+ * per request: the server closes first and keeps TIME_WAIT, and a later run against the same port whose client
+ * ports come round again meets those entries, which moves two identical servers apart by a few percent to 25%
+ * depending on their port and the order of their runs; NOTES.md, rows 7 and 9), or where one server process's own
+ * speed is as large as the effect sought (keep-alive, row 9a). Rows 2, 7, 9 and 10.
  */
 import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import type { BenchContext } from './bench.js';
