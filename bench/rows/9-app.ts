@@ -38,25 +38,18 @@ export const appRow: RowPlan = {
     const startOurs = () => spawnServe(['--app', APP, '--workers', workers], { env: { PORT: '0' }, readyTimeoutMs: 30_000 });
     const startBare = () => spawnServer(BARE, [], { env, readyTimeoutMs: 30_000 });
     const timeoutMs = 60_000;
-    const wrk = (url: string) => runWrk(url, { threads: 1, connections: 50, durationS: wrkSeconds, timeoutMs });
-    const ab = (url: string) => runAb(url, { concurrency: 50, requests: abRequests, timeoutMs });
+    const wrkFor = (durationS: number) => (url: string) => runWrk(url, { threads: 1, connections: 50, durationS, timeoutMs });
+    const abFor = (requests: number) => (url: string) => runAb(url, { concurrency: 50, requests, timeoutMs });
+    // Every pair on two fresh servers (the header), each warmed up with a run of the same load: with wrk 5 s, as a
+    // fresh worker of this app takes 4–5 s of it to reach its speed on Node 26 (1 s runs: ~20k req/s, then ~45k).
+    const bare: Other = { short: 'bare', long: 'the same app under a bare node:cluster primary', server: { fresh: startBare } };
+    const where = (warm: (url: string) => Promise<unknown>) => ({ group: '9. App', path: PATH, ours: 'serve --app', warm });
     const [wrkSpec, abSpec] = specs as [RowSpec, RowSpec];
     const rows: RowResult[] = [];
     if (noWrk) rows.push(skipped(wrkSpec, noWrk));
-    else {
-      // Keep-alive: two fresh servers per pair too (the header), each warmed up with a run of the same load. A fresh
-      // worker of this app takes 4–5 s of it to reach its speed on Node 26 (1 s runs: ~20k req/s, then ~45k).
-      const warm = (url: string) => runWrk(url, { threads: 1, connections: 50, durationS: ctx.pick(5, 2), timeoutMs });
-      const bare: Other = { short: 'bare', long: 'the same app under a bare node:cluster primary', server: { fresh: startBare } };
-      rows.push(await compareServers(ctx, wrkSpec, { fresh: startOurs }, bare, 'wrk keep-alive', wrk, 'rps', { group: '9. App', path: PATH, ours: 'serve --app', warm }));
-    }
+    else rows.push(await compareServers(ctx, wrkSpec, { fresh: startOurs }, bare, 'wrk keep-alive', wrkFor(wrkSeconds), 'rps', where(wrkFor(ctx.pick(5, 2)))));
     if (noAb) rows.push(skipped(abSpec, noAb));
-    else {
-      // A connection per request: two fresh servers per pair (TIME_WAIT: bench/lib/servers.ts), each warmed up alike.
-      const warm = (url: string) => runAb(url, { concurrency: 50, requests: 3000, timeoutMs });
-      const bare: Other = { short: 'bare', long: 'the same app under a bare node:cluster primary', server: { fresh: startBare } };
-      rows.push(await compareServers(ctx, abSpec, { fresh: startOurs }, bare, 'ab close', ab, 'rps', { group: '9. App', path: PATH, ours: 'serve --app', warm }));
-    }
+    else rows.push(await compareServers(ctx, abSpec, { fresh: startOurs }, bare, 'ab close', abFor(abRequests), 'rps', where(abFor(3000))));
     return rows;
   },
 };
