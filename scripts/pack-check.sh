@@ -56,9 +56,10 @@ for major in "${majors[@]}"; do
   kill -TERM -- "-$serve_pid"
   wait "$serve_pid"
   # npm exits on the group's SIGTERM at once, without waiting for serve, which may still be stopping: wait (at most
-  # 10 s) until no process of the group runs before reading serve's last line. A zombie does not count: serve's
-  # primary, orphaned by npm, stays one until the container's init reaps it.
-  running() { ps -o stat= -g "$serve_pid" | grep -qv '^Z'; }
+  # 10 s) until no process of its session (setsid: a session and group of its own) runs before reading serve's
+  # last line. A zombie does not count: serve's primary, orphaned by npm, stays one until the container's init
+  # reaps it.
+  running() { ps -o stat= --sid "$serve_pid" | grep -qv '^Z'; }
   for _ in $(seq 100); do running || break; sleep 0.1; done
   running && { cat "$work/serve.log"; fail "serve was still running 10 s after SIGTERM"; }
   serve_pid=
