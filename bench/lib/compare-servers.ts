@@ -29,9 +29,28 @@ export interface Where {
   ours: string;
   /** Fresh servers: what each runs on `path` before it is measured (e.g. a short run of the same tool). */
   warm?: (url: string) => Promise<unknown>;
+  /** Workers of each server, when not the bench's (row 9a: one, pinned). */
+  workers?: number;
+  /**
+   * Runs of the tool per side in a pair, interleaved A B B A A B… (default 1: A B): the host's speed drifts by ±20%
+   * over seconds (NOTES, row 9), and slices close in time meet the same drift. A side's figure is over its slices.
+   */
+  slices?: number;
 }
 
-type Pair = { order: Side[] } & Record<Side, ToolResult & { serverCpuS: number | undefined }>;
+type Measured = ToolResult & { serverCpuS: number | undefined };
+type Pair = { order: Side[] } & Record<Side, Measured>;
+
+/** One side's slices as one run: requests, errors and CPU summed, req/s the mean of equal-length slices. */
+function overSlices(runs: Measured[]): Measured {
+  const cpu = runs.map((r) => r.serverCpuS);
+  return {
+    rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length,
+    completed: runs.reduce((sum, r) => sum + r.completed, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    serverCpuS: cpu.includes(undefined) ? undefined : (cpu as number[]).reduce((sum, c) => sum + c, 0),
+  };
+}
 
 /**
  * The figure of a row: req/s ours ÷ other (a speed-up: rows 2a, 2b), or the server's CPU per request ours ÷
@@ -52,9 +71,11 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
     (flip, later) =>
       withServers(ctx, contenders, async (s) => where.warm?.(`${s.url}${where.path}`), later, async (servers): Promise<Pair> => {
         const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
-        const got = {} as Record<Side, ToolResult & { serverCpuS: number | undefined }>;
-        for (const side of order) got[side] = await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
-        return { order, ...got };
+        const runs: Record<Side, Measured[]> = { ours: [], other: [] };
+        for (let i = 0; i < (where.slices ?? 1); i++) {
+          for (const side of i % 2 === 0 ? order : [...order].reverse()) runs[side].push(await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`)));
+        }
+        return { order, ours: overSlices(runs.ours), other: overSlices(runs.other) };
       }),
     (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
     (pairs) => decides(spec.goal, pairs.map((g) => figureOf(figure, g))),
@@ -71,7 +92,7 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
   return measured(
     spec,
     stats,
-    `${where.ours} ${r0(medianOf(side('ours'), (x) => x.rps))} req/s vs ${other.long} ${r0(medianOf(side('other'), (x) => x.rps))} req/s (medians), ${ctx.settings.workers} workers each; server CPU per request (primary + workers, /proc): ours ${cpu('ours')} µs, ${other.short} ${cpu('other')} µs; beside the figure, ${beside}; errors: ours ${errors('ours')}, ${other.short} ${errors('other')}.`,
+    `${where.ours} ${r0(medianOf(side('ours'), (x) => x.rps))} req/s vs ${other.long} ${r0(medianOf(side('other'), (x) => x.rps))} req/s (medians), ${where.workers ?? ctx.settings.workers} worker${(where.workers ?? ctx.settings.workers) === 1 ? '' : 's'} each; server CPU per request (primary + workers, /proc): ours ${cpu('ours')} µs, ${other.short} ${cpu('other')} µs; beside the figure, ${beside}; errors: ours ${errors('ours')}, ${other.short} ${errors('other')}.`,
   );
 }
 

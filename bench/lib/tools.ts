@@ -121,8 +121,10 @@ export async function runHey(url: string, o: { concurrency: number; requests: nu
 }
 
 /** wrk: keep-alive connections, a fixed duration; -t1 leaves the second core to the server. */
-export async function runWrk(url: string, o: { threads: number; connections: number; durationS: number; timeoutMs: number }): Promise<ToolResult> {
-  const result = await runCommand('wrk', [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, url], o.timeoutMs);
+export async function runWrk(url: string, o: { threads: number; connections: number; durationS: number; timeoutMs: number; cpu?: number }): Promise<ToolResult> {
+  const args = [`-t${o.threads}`, `-c${o.connections}`, `-d${o.durationS}s`, url];
+  // cpu: wrk on that core alone (bench/lib/pinning.ts).
+  const result = await (o.cpu === undefined ? runCommand('wrk', args, o.timeoutMs) : runCommand('taskset', ['-c', String(o.cpu), 'wrk', ...args], o.timeoutMs));
   const text = result.stdout;
   const rps = rpsOrThrow('wrk', result, num(/Requests\/sec:\s+([\d.]+)/, text));
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
