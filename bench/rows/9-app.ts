@@ -1,7 +1,7 @@
 /**
  * Row 9: a user's app hosted by `cluster-demo serve --app` (its agent preloaded: identity headers and counts
  * through node:diagnostics_channel, the stats port) against the same app under a bare node:cluster primary
- * (bench/fixtures/bare-app-primary.mjs), 2 workers each, GET /users/1 of the Express 4 fixture
+ * (bench/fixtures/bare-app-primary.mjs), 2 workers each (9a: one), GET /users/1 of the Express 4 fixture
  * (test/fixtures/apps/express4.cjs): wrk with keep-alive connections (9a), ab with a new connection per request
  * (9b). The figure is req/s ours ÷ bare (hosting must keep up: ≥ 0.95), the server's CPU per request beside it.
  * Every pair runs on two fresh servers: with ab for TIME_WAIT (bench/lib/servers.ts), with wrk because one server
