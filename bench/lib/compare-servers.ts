@@ -85,6 +85,7 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
   const errors = (s: Side) => side(s).reduce((sum, x) => sum + x.errors, 0);
   const rpsRatios = kept.map((g) => figureOf('rps', g));
   const cpuRatios = kept.map((g) => figureOf('cpu', g));
+  const workers = where.workers ?? ctx.settings.workers;
   const stats = pairStats(figure === 'rps' ? rpsRatios : cpuRatios, figure === 'rps' ? 'ratios (req/s)' : 'ratios (server CPU per request, primary + workers)', discarded, added);
   const beside = figure === 'rps'
     ? `server CPU per request ours ÷ ${other.short}: ${ratioWithInterval(cpuRatios)}`
@@ -92,7 +93,7 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
   return measured(
     spec,
     stats,
-    `${where.ours} ${r0(medianOf(side('ours'), (x) => x.rps))} req/s vs ${other.long} ${r0(medianOf(side('other'), (x) => x.rps))} req/s (medians), ${where.workers ?? ctx.settings.workers} worker${(where.workers ?? ctx.settings.workers) === 1 ? '' : 's'} each; server CPU per request (primary + workers, /proc): ours ${cpu('ours')} µs, ${other.short} ${cpu('other')} µs; beside the figure, ${beside}; errors: ours ${errors('ours')}, ${other.short} ${errors('other')}.`,
+    `${where.ours} ${r0(medianOf(side('ours'), (x) => x.rps))} req/s vs ${other.long} ${r0(medianOf(side('other'), (x) => x.rps))} req/s (medians), ${workers} worker${workers === 1 ? '' : 's'} each; server CPU per request (primary + workers, /proc): ours ${cpu('ours')} µs, ${other.short} ${cpu('other')} µs; beside the figure, ${beside}; errors: ours ${errors('ours')}, ${other.short} ${errors('other')}.`,
   );
 }
 

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import type { SpawnedServer } from '../../src/cluster/spawn.js';
 import { descendantPids } from '../../src/external/process-tree.js';
+import { haveTool } from './tools.js';
 
 export const SERVER_CPU = 0;
 export const TOOL_CPU = 1;
@@ -17,7 +18,7 @@ export const TOOL_CPU = 1;
 /** Why the server and the tool cannot have a core each here, or null. */
 export function cannotPin(): string | null {
   if (os.availableParallelism() < 2) return 'needs 2 cores (the server on one, the load tool on the other)';
-  if (spawnSync('sh', ['-c', 'command -v taskset'], { stdio: 'ignore' }).status !== 0) return 'taskset not installed (Debian package util-linux)';
+  if (!haveTool('taskset')) return 'taskset not installed (Debian package util-linux)';
   return null;
 }
 

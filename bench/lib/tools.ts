@@ -18,7 +18,8 @@ export interface ToolResult {
   errors: number;
 }
 
-export function haveTool(name: ToolName): boolean {
+/** Whether `name` is a command on the PATH (the load tools, and taskset for bench/lib/pinning.ts). */
+export function haveTool(name: ToolName | 'taskset'): boolean {
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 
