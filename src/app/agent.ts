@@ -71,12 +71,13 @@ function injectIdentity(config: AppWorkerConfig, workerId: number, draining: Dra
     if (response.headersSent) return;
     response.setHeader('x-worker-pid', pid);
     response.setHeader('x-worker-id', id);
-    if (request.headers[IDENTITY_REQUEST_HEADER] !== undefined) {
+    const headers = request.headers;
+    if (headers[IDENTITY_REQUEST_HEADER] !== undefined) {
       response.setHeader('x-primary-pid', primaryPid);
       response.setHeader('x-hostname', hostname);
     }
     // The dashboard (another origin: the primary's stats port) reads who answered and over which connection.
-    if (config.dashboardOrigin !== undefined && request.headers.origin === config.dashboardOrigin) {
+    if (config.dashboardOrigin !== undefined && headers.origin === config.dashboardOrigin) {
       response.setHeader('access-control-allow-origin', config.dashboardOrigin);
       response.setHeader('access-control-expose-headers', 'x-worker-pid, x-worker-id');
       response.setHeader('timing-allow-origin', config.dashboardOrigin);
