@@ -36,6 +36,12 @@ export interface Where {
    * over seconds (NOTES, row 9), and slices close in time meet the same drift. A side's figure is over its slices.
    */
   slices?: number;
+  /**
+   * Both sides' runs at the same moment (two load tools at once), instead of in turn: with both servers pinned to
+   * one core (row 9a), the scheduler gives each half of it, so their req/s ratio is the ratio of their CPU per
+   * request, and the host's drift, which moves a server by ±20% over seconds, meets both alike (NOTES, row 9).
+   */
+  together?: boolean;
 }
 
 type Measured = ToolResult & { serverCpuS: number | undefined };
@@ -72,12 +78,19 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
       withServers(ctx, contenders, async (s) => where.warm?.(`${s.url}${where.path}`), later, async (servers): Promise<Pair> => {
         const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
         const runs: Record<Side, Measured[]> = { ours: [], other: [] };
+        const run = (side: Side) => withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
         for (let i = 0; i < (where.slices ?? 1); i++) {
-          for (const side of i % 2 === 0 ? order : [...order].reverse()) runs[side].push(await withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`)));
+          if (where.together) {
+            const [first, second] = await Promise.all(order.map(run));
+            runs[order[0]!].push(first!);
+            runs[order[1]!].push(second!);
+          } else {
+            for (const side of i % 2 === 0 ? order : [...order].reverse()) runs[side].push(await run(side));
+          }
         }
         return { order, ours: overSlices(runs.ours), other: overSlices(runs.other) };
       }),
-    (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
+    (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(where.together ? ' + ' : ' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
     (pairs) => decides(spec.goal, pairs.map((g) => figureOf(figure, g))),
   );
   const side = (s: Side) => kept.map((g) => g[s]);
