@@ -31,11 +31,8 @@ export interface Where {
   warm?: (url: string) => Promise<unknown>;
   /** Workers of each server, when not the bench's (row 9a: one, pinned). */
   workers?: number;
-  /**
-   * Runs of the tool per side in a pair, interleaved A B B A A B… (default 1: A B): the host's speed drifts by ±20%
-   * over seconds (NOTES, row 9), and slices close in time meet the same drift. A side's figure is over its slices.
-   */
-  slices?: number;
+  /** Runs of the tool per side in a pair (default 1); a side's figure is over its runs (overRuns). */
+  runs?: number;
   /**
    * Both sides' runs at the same moment (two load tools at once), instead of in turn: with both servers pinned to
    * one core (row 9a), the scheduler gives each half of it, so their req/s ratio is the ratio of their CPU per
@@ -47,8 +44,8 @@ export interface Where {
 type Measured = ToolResult & { serverCpuS: number | undefined };
 type Pair = { order: Side[] } & Record<Side, Measured>;
 
-/** One side's slices as one run: requests, errors and CPU summed, req/s the mean of equal-length slices. */
-function overSlices(runs: Measured[]): Measured {
+/** One side's runs as one: requests, errors and CPU summed, req/s the mean of equal-length runs. */
+function overRuns(runs: Measured[]): Measured {
   const cpu = runs.map((r) => r.serverCpuS);
   return {
     rps: runs.reduce((sum, r) => sum + r.rps, 0) / runs.length,
@@ -79,16 +76,16 @@ export async function compareServers(ctx: BenchContext, spec: RowSpec, ours: Con
         const order: Side[] = flip ? ['other', 'ours'] : ['ours', 'other'];
         const runs: Record<Side, Measured[]> = { ours: [], other: [] };
         const run = (side: Side) => withServerCpu(servers[side], () => tool(`${servers[side].url}${where.path}`));
-        for (let i = 0; i < (where.slices ?? 1); i++) {
+        for (let i = 0; i < (where.runs ?? 1); i++) {
           if (where.together) {
             const [first, second] = await Promise.all(order.map(run));
             runs[order[0]!].push(first!);
             runs[order[1]!].push(second!);
           } else {
-            for (const side of i % 2 === 0 ? order : [...order].reverse()) runs[side].push(await run(side));
+            for (const side of order) runs[side].push(await run(side));
           }
         }
-        return { order, ours: overSlices(runs.ours), other: overSlices(runs.other) };
+        return { order, ours: overRuns(runs.ours), other: overRuns(runs.other) };
       }),
     (g) => `${g.order.map((side) => (side === 'ours' ? 'ours' : other.short)).join(where.together ? ' + ' : ' → ')}: ${r0(g.ours.rps)} / ${r0(g.other.rps)} → ${r2(g.ours.rps / g.other.rps)}×; CPU/req ${r0(cpuPerRequest(g.ours))} / ${r0(cpuPerRequest(g.other))} µs → ${r2(cpuPerRequest(g.ours) / cpuPerRequest(g.other))}×`,
     (pairs) => decides(spec.goal, pairs.map((g) => figureOf(figure, g))),

@@ -29,9 +29,9 @@ export const appRow: RowPlan = {
   name: "9. A user's app under serve --app vs a bare node:cluster primary",
   async run(ctx: BenchContext): Promise<RowResult[]> {
     const wrkSeconds = 2;
-    const wrkSlices = ctx.pick(3, 1);
+    const wrkRuns = ctx.pick(3, 1);
     const abRequests = ctx.pick(10_000, 3000);
-    const wrkTool = `\`wrk -t1 -c50 -d${wrkSeconds}s\` × ${wrkSlices}, both sides at once (keep-alive, Express 4 ${PATH}; fresh servers per pair, one worker each, both on core 0, the two wrk on core 1)`;
+    const wrkTool = `\`wrk -t1 -c50 -d${wrkSeconds}s\` × ${wrkRuns}, both sides at once (keep-alive, Express 4 ${PATH}; fresh servers per pair, one worker each, both on core 0, the two wrk on core 1)`;
     const abTool = `\`ab -c 50 -n ${abRequests}\` (new connection per request, Express 4 ${PATH}; fresh servers per pair)`;
     const specs: RowSpec[] = [
       { id: '9a', title: `App under serve --app ÷ the same app under a bare node:cluster primary, ${wrkTool}`, goal: { op: '>=', value: 0.95 }, goalText: '≥ 0.95×', unit: '×', digits: 2 },
@@ -54,7 +54,7 @@ export const appRow: RowPlan = {
     const [wrkSpec, abSpec] = specs as [RowSpec, RowSpec];
     const rows: RowResult[] = [];
     if (noWrk) rows.push(skipped(wrkSpec, noWrk));
-    else rows.push(await compareServers(ctx, wrkSpec, { fresh: pinned(startOurs(1)) }, bare({ fresh: pinned(startBare(1)) }), 'wrk keep-alive', wrkFor(wrkSeconds), 'rps', { ...where(wrkFor(ctx.pick(5, 2)), 1), slices: wrkSlices, together: true }));
+    else rows.push(await compareServers(ctx, wrkSpec, { fresh: pinned(startOurs(1)) }, bare({ fresh: pinned(startBare(1)) }), 'wrk keep-alive', wrkFor(wrkSeconds), 'rps', { ...where(wrkFor(ctx.pick(5, 2)), 1), runs: wrkRuns, together: true }));
     if (noAb) rows.push(skipped(abSpec, noAb));
     else rows.push(await compareServers(ctx, abSpec, { fresh: startOurs(workers) }, bare({ fresh: startBare(workers) }), 'ab close', abFor(abRequests), 'rps', where(abFor(3000), workers)));
     return rows;
