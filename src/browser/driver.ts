@@ -134,6 +134,11 @@ function identify(r: RawBrowserRequest, headers: Record<string, string>): void {
 export class RequestRecorder {
   private readonly byId = new Map<string, RawBrowserRequest>();
   private readonly pending: Array<Promise<void>> = [];
+  /**
+   * Requests whose outcome is final: loading finished (its body asked for when the PID is not in a header) or
+   * failed, a WebSocket greeted or closed. A response's headers are not that: loadingFinished trails them.
+   */
+  private readonly settled = new WeakSet<RawBrowserRequest>();
 
   private constructor(private readonly cdp: CDPSession) {}
 
@@ -170,6 +175,7 @@ export class RequestRecorder {
       if (!r) return;
       r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
       if (r.pid === null) this.pending.push(this.pidFromResponseBody(e.requestId, r));
+      this.settled.add(r);
     });
     this.listenWebSockets();
     cdp.on('Network.loadingFailed', (e) => {
@@ -177,6 +183,7 @@ export class RequestRecorder {
       if (!r) return;
       r.endedS = Math.max(r.endedS ?? 0, e.timestamp);
       r.error = e.errorText || 'failed';
+      this.settled.add(r);
     });
   }
 
@@ -213,6 +220,7 @@ export class RequestRecorder {
         if (r.pid === null && typeof hello.pid === 'number') r.pid = hello.pid;
         if (typeof hello.remotePort === 'number') r.connectionId = hello.remotePort;
         r.endedS = e.timestamp;
+        this.settled.add(r);
       } catch {
         // Not ours: the socket still counts, with no greeting.
       }
@@ -226,6 +234,7 @@ export class RequestRecorder {
       if (!r) return;
       r.endedS ??= e.timestamp;
       if (r.status === null) r.error ??= 'closed before its handshake';
+      this.settled.add(r);
     });
   }
 
@@ -241,7 +250,7 @@ export class RequestRecorder {
   /**
    * The requests for exactly these URLs (not the favicon or anything else the page loaded), in URL order.
    * DevTools events arrive on their own channel, so the last ones may trail the page's own promise: wait
-   * (bounded) until each has ended.
+   * (bounded) until each has settled, not only had its headers (a PID in the body is read once loading finished).
    */
   async requestsFor(urls: readonly string[], waitMs = 2_000): Promise<Array<RawBrowserRequest | undefined>> {
     const find = () => {
@@ -249,7 +258,7 @@ export class RequestRecorder {
       return urls.map((url) => all.find((r) => r.url === url));
     };
     const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && find().some((r) => r === undefined || r.endedS === null)) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (Date.now() < deadline && find().some((r) => r === undefined || !this.settled.has(r))) await new Promise((resolve) => setTimeout(resolve, 10));
     await Promise.all(this.pending);
     return find();
   }
